@@ -1,0 +1,30 @@
+"""slt_sim: see singular learning theory happen.
+
+Exact (grid-quadrature) and MCMC posteriors over small singular models, learning coefficients λ
+and multiplicities m, Bayesian phase changes in the data count n, and SGD on the same landscapes.
+
+Every engine targets one tempered posterior
+
+    p_n^β(w) ∝ φ(w) · exp(−n β L_n(w)).
+
+Precision: importing slt_sim turns on JAX's 64-bit mode (``jax_enable_x64``), because free
+energies F_n = −log Z_n at n up to 1e9 and exact posteriors need float64. Set the environment
+variable ``SLT_SIM_X64=0`` before importing to keep JAX's float32 default (samplers and SGD then
+run in float32; the exact engine refuses to run without float64).
+"""
+
+from __future__ import annotations
+
+import os as _os
+
+import jax as _jax
+
+if _os.environ.get("SLT_SIM_X64", "1") != "0":
+    _jax.config.update("jax_enable_x64", True)
+
+from . import models, theory  # noqa: E402
+from .models import Data, Model  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = ["Data", "Model", "models", "theory", "__version__"]

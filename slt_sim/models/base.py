@@ -1,0 +1,184 @@
+"""The :class:`Model`: one object every engine (exact, NUTS, SGLD, SGD) consumes.
+
+A model defines the tempered posterior that all engines target,
+
+    p_n^β(w) ∝ φ(w) · exp(−n β L_n(w)),    L_n(w) = (1/n) Σ_i ℓ(w; x_i, y_i),
+
+through its prior φ (a NumPyro distribution with event shape ``(dim,)``) and either
+
+* a per-sample loss ℓ(w; x, y) — the negative log-likelihood of one sample, with the noise
+  convention stated in the constructor's docstring — plus a data sampler from the true parameter
+  (a *data model*), or
+* a fixed potential K(w) (a *potential model*): then there is no data and L_n(w) = K(w) for every
+  n; n only scales it.
+
+Parameters are flat vectors ``w`` of shape ``(dim,)``. Regions (basins, phases) are named
+indicator functions; each may carry its own loss level and theory (λ, m) so that the free-energy
+formula can predict where the posterior moves between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpyro.distributions as dist
+
+Array = jax.Array
+
+
+class Data(NamedTuple):
+    """A data set: inputs ``x`` and targets ``y``, both with the sample index as leading axis."""
+
+    x: Array
+    y: Array
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass(frozen=True)
+class Region:
+    """A named part of parameter space (a basin or phase).
+
+    ``contains(w)`` is a JAX-traceable indicator. ``loss`` is the minimum of L on the region,
+    ``lam`` and ``m`` its local learning coefficient and multiplicity when known; with them the
+    region's free energy is F_n ≈ n·loss + λ log n − (m − 1) log log n + c.
+    """
+
+    name: str
+    contains: Callable[[Array], Array]
+    loss: float | None = None
+    lam: Fraction | float | None = None
+    m: int | None = None
+    centre: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A statistical model or potential, with everything the engines and the theory need.
+
+    Attributes:
+      name: short identifier, e.g. ``"normal_crossing(k=(1, 1), h=(0, 0))"``.
+      dim: number of real parameters d.
+      prior: NumPyro distribution over ``w`` with event shape ``(dim,)`` (its normalised
+        ``log_prob`` is the log prior density log φ(w)).
+      loss: per-sample negative log-likelihood ℓ(w, x, y) for data models, else ``None``.
+      potential: K(w) for potential models (then L_n = K), else ``None``.
+      population_loss: closed-form K(w) = L(w) − L(w0) for data models (``None`` if unknown);
+        for potentials this is the potential itself.
+      sample_inputs_targets: ``(key, n, w) -> Data`` drawing n samples from the model at w.
+      true_param: the parameter w0 generating the data (data models).
+      box: default integration box, one (lo, hi) per parameter.
+      focus: per axis, coordinates where the exact-posterior grid is refined (zero sets).
+      regions: named basins / phases.
+      lam, m: global learning coefficient λ and multiplicity m when known in closed form.
+      param_names: names of the parameters (axis labels).
+      noise: one line describing the noise convention of ``loss``.
+      extra: free-form model details (e.g. matrix shapes) for display.
+    """
+
+    name: str
+    dim: int
+    prior: dist.Distribution
+    box: tuple[tuple[float, float], ...]
+    loss: Callable[[Array, Array, Array], Array] | None = None
+    potential: Callable[[Array], Array] | None = None
+    population_loss: Callable[[Array], Array] | None = None
+    sample_inputs_targets: Callable[[Array, int, Array], Data] | None = None
+    true_param: Array | None = None
+    focus: tuple[tuple[float, ...], ...] | None = None
+    regions: tuple[Region, ...] = ()
+    lam: Fraction | float | None = None
+    m: int | None = None
+    param_names: tuple[str, ...] = ()
+    noise: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- basic facts
+    @property
+    def is_potential(self) -> bool:
+        """True when L_n(w) = K(w) is a fixed function (no data)."""
+        return self.potential is not None
+
+    @property
+    def lam_float(self) -> float | None:
+        return None if self.lam is None else float(self.lam)
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.regions)
+
+    def region(self, name: str) -> Region:
+        for r in self.regions:
+            if r.name == name:
+                return r
+        raise ValueError(f"region must be one of {list(self.region_names)}, got {name!r}")
+
+    # ----------------------------------------------------------------- densities
+    def log_prior(self, w: Array) -> Array:
+        """log φ(w) (normalised on the prior's support; −inf outside it)."""
+        return self.prior.log_prob(w)
+
+    def sample_prior(self, key: Array, shape: tuple[int, ...] = ()) -> Array:
+        """Draws from φ with shape ``shape + (dim,)``."""
+        return self.prior.sample(key, shape)
+
+    def per_sample_loss(self, w: Array, data: Data) -> Array:
+        """ℓ(w; x_i, y_i) for every sample (data models only)."""
+        if self.loss is None:
+            raise ValueError(f"model {self.name} is a potential: it has no per-sample loss")
+        return jax.vmap(self.loss, in_axes=(None, 0, 0))(w, data.x, data.y)
+
+    def empirical_loss(self, w: Array, data: Data | None = None) -> Array:
+        """L_n(w): the mean per-sample loss on ``data``, or K(w) for a potential."""
+        if self.potential is not None:
+            return self.potential(w)
+        if data is None:
+            raise ValueError(f"model {self.name} is a data model: pass data (model.sample_data)")
+        return jnp.mean(self.per_sample_loss(w, data))
+
+    def loss_function(self, data: Data | None = None) -> Callable[[Array], Array]:
+        """w ↦ L_n(w) with the data closed over (what the samplers and optimisers use)."""
+        if self.potential is None and data is None:
+            raise ValueError(f"model {self.name} is a data model: pass data (model.sample_data)")
+        return lambda w: self.empirical_loss(w, data)
+
+    def sample_data(self, key: Array, n: int, w: Array | None = None) -> Data | None:
+        """n samples (x_i, y_i) from the model at ``w`` (default: the true parameter).
+
+        Potential models have no data and return ``None``.
+        """
+        from .._validate import as_int
+
+        if self.potential is not None:
+            return None
+        n = as_int("n", n, lo=1)
+        w0 = self.true_param if w is None else jnp.asarray(w)
+        return self.sample_inputs_targets(key, n, w0)
+
+    def region_index(self, w: Array) -> Array:
+        """Index (into ``regions``) of the first region containing ``w``; −1 if none."""
+        if not self.regions:
+            return jnp.asarray(-1)
+        flags = jnp.stack([r.contains(w) for r in self.regions])
+        return jnp.where(jnp.any(flags), jnp.argmax(flags), -1)
+
+    def check_param(self, w, name: str = "w") -> Array:
+        """Return ``w`` as an array whose last axis has length ``dim``; clear error otherwise."""
+        arr = jnp.asarray(w)
+        if arr.ndim == 0 or arr.shape[-1] != self.dim:
+            raise ValueError(
+                f"{name} must have last dimension {self.dim} (the parameter count of "
+                f"{self.name}), got shape {tuple(arr.shape)}")
+        return arr
+
+    def __repr__(self) -> str:
+        kind = "potential" if self.is_potential else "data model"
+        lam = "unknown" if self.lam is None else f"{self.lam}"
+        return f"Model({self.name}, dim={self.dim}, {kind}, λ={lam}, m={self.m})"

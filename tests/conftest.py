@@ -1,0 +1,16 @@
+"""Test-session setup: two host CPU devices (for sharding tests), float64, JAX compile cache."""
+
+import os
+
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import jax  # noqa: E402
+
+_CACHE = os.environ.get("SLT_SIM_JAX_CACHE",
+                        os.path.join(os.path.expanduser("~"), ".cache", "slt_sim", "jax"))
+jax.config.update("jax_compilation_cache_dir", _CACHE)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+import slt_sim  # noqa: E402,F401  (turns on float64)
