@@ -61,7 +61,7 @@ def normal_crossing(k, h=None) -> LearningCoefficient:
         raise ValueError(f"k and h must have the same length (k has {len(k)}, h has {len(h)})")
     if not any(ki > 0 for ki in k):
         raise ValueError(f"k must have at least one positive exponent, got {k}")
-    ratios = [Fraction(hi + 1, 2 * ki) for ki, hi in zip(k, h) if ki > 0]
+    ratios = [Fraction(hi + 1, 2 * ki) for ki, hi in zip(k, h, strict=True) if ki > 0]
     lam = min(ratios)
     return LearningCoefficient(lam, sum(1 for r in ratios if r == lam), "normal crossing")
 
@@ -282,7 +282,7 @@ class FreeEnergyLaw:
         v.as_float("const", self.const)
 
     @classmethod
-    def from_region(cls, region, const: float = 0.0) -> "FreeEnergyLaw":
+    def from_region(cls, region, const: float = 0.0) -> FreeEnergyLaw:
         """Law of anything with ``.loss``, ``.lam`` and ``.m`` (e.g. ``slt_sim.models.Region``)."""
         name = getattr(region, "name", repr(region))
         for field in ("loss", "lam", "m"):
