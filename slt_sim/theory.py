@@ -61,7 +61,7 @@ def normal_crossing(k, h=None) -> LearningCoefficient:
         raise ValueError(f"k and h must have the same length (k has {len(k)}, h has {len(h)})")
     if not any(ki > 0 for ki in k):
         raise ValueError(f"k must have at least one positive exponent, got {k}")
-    ratios = [Fraction(hi + 1, 2 * ki) for ki, hi in zip(k, h) if ki > 0]
+    ratios = [Fraction(hi + 1, 2 * ki) for ki, hi in zip(k, h, strict=True) if ki > 0]
     lam = min(ratios)
     return LearningCoefficient(lam, sum(1 for r in ratios if r == lam), "normal crossing")
 
@@ -195,17 +195,17 @@ def tanh_network(H: int) -> LearningCoefficient:
 
         λ = (H + i² + i)/(4i + 2),   i = ⌊√H⌋;     m = 2 if H = i² (a perfect square), else 1.
 
-    λ is the minimum over integers j ≥ 0 of the candidate poles g(j) = (H + j² + j)/(4j + 2)
-    (Aoyagi & Watanabe 2005, IEICE; Aoyagi's Vandermonde-matrix-type singularities). Since
-    g(j + 1) − g(j) has the sign of (j + 1)² − H, the minimum sits at j = ⌊√H⌋ and is attained
-    twice, at j = i − 1 and j = i, exactly when H = i²; the two coinciding poles give order
-    m = 2. H = 1 is the normal crossing K ≍ a²b² (λ = 1/2, m = 2), a direct check.
+    The published λ equals min_{j ≥ 0} g(j) with g(j) = (H + j² + j)/(4j + 2): since
+    g(j + 1) − g(j) has the sign of (j + 1)² − H, the minimum sits at j = ⌊√H⌋, and it is attained
+    twice (j = i − 1 and j = i) exactly when H = i². Reading the g(j) as competing poles of the
+    zeta function, two coinciding largest poles give order m = 2 at perfect squares and m = 1
+    otherwise. H = 1 is a direct check: K ≍ a²b², a normal crossing with λ = 1/2, m = 2.
 
     References: M. Aoyagi and S. Watanabe (2005), "Resolution of singularities and the
-    generalization error with Bayesian estimation for layered neural network", IEICE Trans.
-    J88-D-II(10):2112–2124 (λ; the multiplicity rule is the tie count of the candidate poles as
-    derived above — we could not re-read the paper's statement of m, see docs/theory.md);
-    Watanabe (2009), ch. 7.
+    generalization error with Bayesian estimation for layered neural network", IEICE
+    Transactions (in Japanese), for λ. The multiplicity rule above is our derivation from the
+    tie count of the candidate poles; we could not re-read the paper's own statement of m, so
+    treat m as derived, not quoted (checked directly only at H = 1).
 
     Args:
       H: number of hidden units (positive integer).
@@ -282,7 +282,7 @@ class FreeEnergyLaw:
         v.as_float("const", self.const)
 
     @classmethod
-    def from_region(cls, region, const: float = 0.0) -> "FreeEnergyLaw":
+    def from_region(cls, region, const: float = 0.0) -> FreeEnergyLaw:
         """Law of anything with ``.loss``, ``.lam`` and ``.m`` (e.g. ``slt_sim.models.Region``)."""
         name = getattr(region, "name", repr(region))
         for field in ("loss", "lam", "m"):

@@ -7,7 +7,6 @@ import pytest
 
 from slt_sim import theory
 
-
 # ---------------------------------------------------------------- reduced rank regression
 
 # (M, N, H, r) -> (λ, m, case); worked by hand from Aoyagi & Watanabe (2005), Main Theorem.
@@ -41,9 +40,9 @@ def test_rrr_never_exceeds_regular_value_and_full_rank_case4_is_regular():
 
 
 @pytest.mark.parametrize("kwargs,name", [
-    (dict(M=3, N=3, H=2, r=-1), "r"), (dict(M=3, N=3, H=2, r=3), "r"),
-    (dict(M=0, N=3, H=2, r=0), "M"), (dict(M=3, N=2.5, H=2, r=0), "N"),
-    (dict(M=3, N=3, H="x", r=0), "H"),
+    ({"M": 3, "N": 3, "H": 2, "r": -1}, "r"), ({"M": 3, "N": 3, "H": 2, "r": 3}, "r"),
+    ({"M": 0, "N": 3, "H": 2, "r": 0}, "M"), ({"M": 3, "N": 2.5, "H": 2, "r": 0}, "N"),
+    ({"M": 3, "N": 3, "H": "x", "r": 0}, "H"),
 ])
 def test_rrr_rejects_bad_arguments_naming_them(kwargs, name):
     with pytest.raises((ValueError, TypeError), match=rf"^{name}\b"):
@@ -101,7 +100,7 @@ def test_dln_sigma_exists_uniquely_and_lambda_below_regular_for_deep_small_nets(
         for widths in itertools.product(range(1, 5), repeat=L + 1):
             for r in range(min(widths) + 1):
                 lc = theory.deep_linear_network(widths, r)  # raises if Σ is not unique
-                d = sum(a * b for a, b in zip(widths, widths[1:]))
+                d = sum(a * b for a, b in itertools.pairwise(widths))
                 assert 0 <= lc.lam <= Fraction(d, 2) and lc.m >= 1
                 n += 1
     print(f"Σ unique and 0 ≤ λ ≤ d/2 on {n} deep linear networks (L ≤ 4, widths ≤ 4)")
@@ -137,7 +136,7 @@ def test_tanh_lambda_formula_and_perfect_square_multiplicity():
 
 def test_tanh_lambda_is_min_of_candidate_poles_and_m_counts_ties():
     for H in range(1, 200):
-        poles = [Fraction(H + j * j + j, 4 * j + 2) for j in range(0, 40)]
+        poles = [Fraction(H + j * j + j, 4 * j + 2) for j in range(40)]
         lc = theory.tanh_network(H)
         assert lc.lam == min(poles)
         assert lc.m == poles.count(min(poles))
@@ -236,8 +235,8 @@ def test_critical_n_accepts_model_regions():
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    (dict(n_range=(10.0, 1.0)), "n_range"), (dict(n_range=(0.0, 1e3)), r"n_range\[0\]"),
-    (dict(n_range=5.0), "n_range"),
+    ({"n_range": (10.0, 1.0)}, "n_range"), ({"n_range": (0.0, 1e3)}, r"n_range\[0\]"),
+    ({"n_range": 5.0}, "n_range"),
 ])
 def test_critical_n_rejects_bad_range(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
