@@ -1,0 +1,10 @@
+"""Interactive explorers (ipywidgets 8) for notebooks and Voila.
+
+Each explorer is an ``ipywidgets.VBox``: display it (or leave it as the last expression of a
+cell) to use it. Figures are rendered as PNG into an ``ipywidgets.Image``; every control fires its
+update synchronously, so code can drive an explorer by setting ``slider.value``.
+"""
+
+from .phase import PhaseExplorer
+
+__all__ = ["PhaseExplorer"]

@@ -1,0 +1,121 @@
+"""The frame every explorer shares: controls, a busy indicator, the figure image, a status line.
+
+Figures are :class:`matplotlib.figure.Figure` objects rendered to PNG bytes and shown in an
+``ipywidgets.Image``. Nothing touches pyplot, so the inline backend never displays a figure twice,
+and the shown bytes are an attribute that tests (and users) can read back.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+
+#: resolution of the rendered figures (dots per inch)
+FIGURE_DPI = 80
+
+
+def figure_png(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
+    """PNG bytes of a pyplot-free ``Figure`` (rendered with the Agg canvas)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+class Explorer(widgets.VBox):
+    """Base class: a column of control rows, a progress bar, the figure and a status line.
+
+    Attributes:
+      image: the ``ipywidgets.Image`` showing the current figure as PNG.
+      figure: the last ``Figure`` drawn (``None`` before the first draw).
+      status: an ``ipywidgets.HTML`` line with the numbers behind the figure, or an error.
+      progress: a progress bar shown only while a long computation runs.
+      last_seconds: wall time of the last update (compute + draw), in seconds.
+    """
+
+    def __init__(self, control_rows: Sequence[Sequence[widgets.Widget]], **kwargs):
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width="auto"))
+        self.status = widgets.HTML(layout=widgets.Layout(min_height="2.5em"))
+        self.progress = widgets.FloatProgress(
+            value=0.0, min=0.0, max=1.0, description="", bar_style="info",
+            layout=widgets.Layout(visibility="hidden", width="60%"))
+        self.progress_label = widgets.Label("")
+        self.figure: Figure | None = None
+        self.last_seconds = 0.0
+        self._holding = 0
+        rows = [widgets.HBox(list(row)) for row in control_rows]
+        super().__init__(rows + [widgets.HBox([self.progress, self.progress_label]),
+                                 self.image, self.status], **kwargs)
+        self.image.add_class("slt-figure")
+        self.status.add_class("slt-status")
+
+    # ------------------------------------------------------------------ drawing
+    def show_figure(self, fig: Figure) -> None:
+        """Render ``fig`` into the image widget (replacing the previous figure)."""
+        self.figure = fig
+        self.image.value = figure_png(fig)
+
+    def show_status(self, html: str) -> None:
+        self.status.value = html
+
+    def show_error(self, err: Exception) -> None:
+        self.status.value = (f"<span style='color:#b00'><b>{type(err).__name__}:</b> "
+                             f"{_escape(str(err))}</span>")
+
+    # ------------------------------------------------------------------ busy indicator
+    @contextmanager
+    def busy(self, message: str) -> Iterator[callable]:
+        """Show the progress bar with ``message`` while the block runs.
+
+        Yields a function ``step(fraction)`` to move the bar (0..1) for work done in stages.
+        """
+        self.progress_label.value = message
+        self.progress.value = 0.0
+        self.progress.layout.visibility = "visible"
+
+        def step(fraction: float) -> None:
+            self.progress.value = min(1.0, max(0.0, float(fraction)))
+
+        try:
+            yield step
+        finally:
+            self.progress.value = 1.0
+            self.progress.layout.visibility = "hidden"
+            self.progress_label.value = ""
+
+    # ------------------------------------------------------------------ update plumbing
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Suppress updates while several controls are changed together."""
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+
+    def _run_update(self, update) -> None:
+        """Run ``update()`` timed; bad input is shown in the status line, not raised."""
+        if self._holding:
+            return
+        start = time.perf_counter()
+        try:
+            update()
+        except (ValueError, TypeError) as err:
+            self.show_error(err)
+        self.last_seconds = time.perf_counter() - start
+
+    def _observe(self, widget: widgets.Widget, update) -> None:
+        widget.observe(lambda _change: self._run_update(update), names="value")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fmt_n(n: float) -> str:
+    """n with thousands separators (whole numbers) or 3 significant digits."""
+    return f"{n:,.0f}" if n >= 100 else f"{n:.3g}"

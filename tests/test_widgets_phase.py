@@ -1,0 +1,132 @@
+"""PhaseExplorer, headless: slider moves redraw the figure and show what the engines compute."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from slt_sim import models
+from slt_sim.posterior.exact import exact_posterior
+from slt_sim.posterior.phase import phase_sweep
+from slt_sim.widgets import PhaseExplorer
+from slt_sim.widgets.phase import with_gaussian_prior
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return PhaseExplorer(n=1000.0)
+
+
+def _masses(post):
+    return {k: float(v[0]) for k, v in post.region_masses.items()}
+
+
+def test_n_slider_redraws_and_matches_exact_posterior(explorer):
+    explorer.landscape_picker.value = "two basins, 1-D"
+    explorer.beta_slider.value = 1.0
+    explorer.n_slider.value = 1000.0
+    before = bytes(explorer.image.value)
+    assert before.startswith(b"\x89PNG")
+    assert explorer.posterior.dominant_region == ["wide"]
+
+    explorer.n_slider.value = 20000.0                   # past the critical n ≈ 10,500
+    after = bytes(explorer.image.value)
+    direct = exact_posterior(explorer.model, [20000.0], grid=explorer.grid)
+    print(f"\n1-D: n=1000 → {_masses(exact_posterior(explorer.model, [1000.0], grid=explorer.grid))}"
+          f"; n=20000 widget {_masses(explorer.posterior)} direct {_masses(direct)}; "
+          f"update {explorer.last_seconds:.3f} s")
+    assert after != before
+    assert explorer.posterior.ns[0] == 20000.0
+    assert explorer.posterior.dominant_region == ["narrow"]
+    np.testing.assert_allclose(explorer.posterior.region_log_masses, direct.region_log_masses,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(explorer.posterior.mean, direct.mean, rtol=1e-12)
+    assert "critical n" in explorer.status.value
+
+
+def test_sweep_matches_phase_sweep_and_known_critical_n(explorer):
+    explorer.landscape_picker.value = "two basins, 1-D"
+    explorer.beta_slider.value = 1.0
+    direct = phase_sweep(explorer.model, explorer.sweep_ns, grid=explorer.grid)
+    crit = explorer.sweep.critical_n_exact
+    print(f"\n1-D critical n: widget {crit:.2f}, direct {direct.critical_n_exact:.2f}, "
+          f"prediction {explorer.sweep.critical_n_predicted:.2f}")
+    assert crit == pytest.approx(direct.critical_n_exact, rel=1e-9)
+    np.testing.assert_allclose(explorer.sweep.region_masses, direct.region_masses, atol=1e-12)
+    # two_basins_1d is built so that the jump sits between n = 10,000 and 11,000
+    assert 10_000 < crit < 11_000
+
+
+def test_landscape_2d_heatmap_and_critical_n(explorer):
+    explorer.beta_slider.value = 1.0
+    explorer.landscape_picker.value = "two basins, 2-D"
+    explorer.n_slider.value = 1000.0
+    img_small_n = bytes(explorer.image.value)
+    assert explorer.model.dim == 2
+    assert explorer.posterior.log_density.shape == (1,) + explorer.grid.shape
+    assert explorer.posterior.dominant_region == ["singular"]
+    explorer.n_slider.value = 10000.0
+    assert bytes(explorer.image.value) != img_small_n
+    assert explorer.posterior.dominant_region == ["regular"]
+    crit = explorer.sweep.critical_n_exact
+    # the engine's default ~900² grid gives 2960.96; the explorer's coarser grid must agree
+    print(f"\n2-D critical n on the explorer grid {explorer.grid.shape}: {crit:.3f} "
+          f"(default grid: 2960.96); update {explorer.last_seconds:.3f} s")
+    assert crit == pytest.approx(2960.96, rel=1e-4)
+
+
+def test_beta_rescales_critical_n(explorer):
+    # for a potential, p_n^β depends on n·β only, so the critical n scales exactly as 1/β
+    explorer.landscape_picker.value = "two basins, 2-D"
+    explorer.beta_slider.value = 1.0
+    crit_1 = explorer.sweep.critical_n_exact
+    img = bytes(explorer.image.value)
+    explorer.beta_slider.value = 0.5
+    crit_half = explorer.sweep.critical_n_exact
+    print(f"\ncritical n at β=1: {crit_1:.4f}, at β=0.5: {crit_half:.4f}, "
+          f"ratio {crit_half / crit_1:.8f} (theory 2)")
+    assert bytes(explorer.image.value) != img
+    assert crit_half / crit_1 == pytest.approx(2.0, rel=1e-7)
+    direct = exact_posterior(explorer.model, [explorer.n], beta=0.5, grid=explorer.grid)
+    np.testing.assert_allclose(explorer.posterior.region_log_masses, direct.region_log_masses,
+                               atol=1e-12)
+    explorer.beta_slider.value = 1.0
+
+
+def test_gaussian_prior_moves_mass_toward_its_centre(explorer):
+    explorer.landscape_picker.value = "two basins, 2-D"
+    explorer.beta_slider.value = 1.0
+    explorer.n_slider.value = 3000.0
+    base = _masses(explorer.posterior)["singular"]
+    with explorer.holding():                            # one recomputation for three changes
+        explorer.prior_centre_slider.value = -1.0       # the singular basin's centre
+        explorer.prior_scale_slider.value = 1.0
+        explorer.prior_picker.value = "Gaussian"
+    explorer._run_update(explorer._on_model)
+    shifted = _masses(explorer.posterior)["singular"]
+    direct = exact_posterior(with_gaussian_prior(models.two_basins_2d(), -1.0, 1.0), [3000.0],
+                             grid=explorer.grid)
+    print(f"\nsingular mass at n=3000: uniform prior {base:.4f}, N(-1·1, 1) prior {shifted:.4f} "
+          f"(direct {_masses(direct)['singular']:.4f}); critical n "
+          f"{explorer.sweep.critical_n_exact:.1f}")
+    assert shifted > base + 0.1
+    assert shifted == pytest.approx(_masses(direct)["singular"], rel=1e-10)
+    assert explorer.sweep.critical_n_exact > 2961
+    explorer.prior_picker.value = "model's own"
+    assert _masses(explorer.posterior)["singular"] == pytest.approx(base, rel=1e-12)
+
+
+def test_no_pyplot_figures_are_created(explorer):
+    explorer.n_slider.value = 4321.0
+    if "matplotlib.pyplot" in sys.modules:
+        assert sys.modules["matplotlib.pyplot"].get_fignums() == []
+    assert explorer.figure is not None and explorer.figure.canvas is not None
+
+
+def test_custom_model_and_bad_models():
+    with pytest.raises(ValueError, match="at least two regions"):
+        PhaseExplorer(models.normal_crossing((1, 1)))
+    with pytest.raises(ValueError, match="n must be <= 1e"):
+        PhaseExplorer(n=1e9)
+    with pytest.raises(TypeError, match="Model"):
+        PhaseExplorer("two_basins_1d")
