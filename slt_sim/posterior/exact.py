@@ -166,8 +166,10 @@ def _sweep_chunk(ns, beta, nodes, logw, data, *, energy, log_prior, regions, row
         }
         if regions:
             masks = jnp.stack([jnp.broadcast_to(jax.vmap(r)(pts), pts.shape[:1])
-                               for r in regions]).astype(e.dtype)                   # (R, B)
-            out["sreg"] = masks @ e
+                               for r in regions])                                   # (R, B)
+            # per-region log-sum-exp keeps a region's mass finite even when it is e^-1000
+            out["lreg"] = jax.scipy.special.logsumexp(
+                jnp.where(masks[:, :, None], a[None], -jnp.inf), axis=1)            # (R, C)
         grid_a = a.reshape((rows,) + rest_shape + (-1,))
         out["ax0"] = jax.scipy.special.logsumexp(grid_a, axis=tuple(range(1, dim)))
         for i in range(1, dim):
@@ -362,10 +364,8 @@ def _combine(out: dict, k: int, grid: QuadratureGrid, pairs, keep_density: bool)
     res = {"log_z_raw": log_z_raw, "mean": mean, "cov": cov,
            "lmin": np.min(out["lmin"][:, :k], axis=0),
            "prior": _lse(out["prior"], axis=0)}
-    if "sreg" in out:
-        sreg = np.einsum("bc,brc->cr", scale, out["sreg"][:, :, :k])
-        with np.errstate(divide="ignore"):
-            res["reg"] = np.log(np.maximum(sreg, 0.0)) - np.log(z)[:, None]
+    if "lreg" in out:
+        res["reg"] = (_lse(out["lreg"][:, :, :k], axis=0) - log_z_raw[None, :]).T
     size0 = grid.shape[0]
     lz = log_z_raw
     # axis 0: rows are spread over blocks -> concatenate; other axes: log-sum-exp over blocks
