@@ -33,7 +33,8 @@ class FreeEnergySlope:
 
     Attributes:
       lam_hat, lam_ci, m_hat: the estimate, its sub-window interval and the chosen m.
-      intercept: fitted c; rss: residual sum of squares per candidate m (index m − 1).
+      intercept, correction: fitted c and the coefficient e of the 1/log n term.
+      rss: residual sum of squares per candidate m (index m − 1).
       ns, free_energy, excess: the sweep, F_n and F_n − n L_n(w0).
       lam, m: theory values when the model knows them.
     """
@@ -43,12 +44,19 @@ class FreeEnergySlope:
     lam_ci: tuple[float, float]
     m_hat: int
     intercept: float
+    correction: float
     rss: tuple[float, ...]
     ns: np.ndarray
     free_energy: np.ndarray
     excess: np.ndarray
     lam: float | None
     m: int | None
+
+    def fitted(self, ns) -> np.ndarray:
+        """The fitted law λ̂ log n − (m̂ − 1) log log n + c + e/log n at ``ns``."""
+        t = np.log(np.asarray(ns, dtype=float))
+        return (self.lam_hat * t - (self.m_hat - 1) * np.log(t) + self.intercept
+                + self.correction / t)
 
     def as_dict(self) -> dict:
         return {"lambda_hat": self.lam_hat, "lambda_ci": list(self.lam_ci), "m_hat": self.m_hat,
@@ -67,9 +75,12 @@ def _fit(log_n: np.ndarray, y: np.ndarray, m: int) -> tuple[np.ndarray, float]:
     return coef, float(np.sum((x @ coef - target) ** 2))
 
 
-def fit_free_energy_slope(ns, excess, *, m: int | None = None, max_m: int = 3
-                          ) -> tuple[float, int, float, tuple[float, ...], tuple[float, float]]:
-    """Fit λ (and m unless given) to F_n − nL_n(w0) values; returns (λ̂, m̂, c, rss, ci)."""
+def fit_free_energy_slope(ns, excess, *, m: int | None = None, max_m: int = 3):
+    """Fit λ (and m unless given) to F_n − nL_n(w0) values.
+
+    Returns (λ̂, m̂, c, e, rss per candidate m, (ci_lo, ci_hi)) for the law
+    F_n − nL_n(w0) ≈ λ log n − (m − 1) log log n + c + e / log n.
+    """
     ns = v.data_counts("ns", ns)
     excess = v.as_float_array("excess", excess)
     if len(ns) != len(excess):
@@ -88,7 +99,8 @@ def fit_free_energy_slope(ns, excess, *, m: int | None = None, max_m: int = 3
            for i in range(0, len(ns) - width + 1)]
     ci = (float(min(sub + [coef[0]])), float(max(sub + [coef[0]])))
     rss = tuple(fits[mm][1] for mm in sorted(fits))
-    return float(coef[0]), int(m_hat), float(coef[1]), rss, ci
+    corr = float(coef[2]) if len(coef) > 2 else 0.0
+    return float(coef[0]), int(m_hat), float(coef[1]), corr, rss, ci
 
 
 def free_energy_lambda(model: Model, ns=None, *, m: int | None = None, data: Data | None = None,
@@ -116,6 +128,6 @@ def free_energy_lambda(model: Model, ns=None, *, m: int | None = None, data: Dat
         per = np.asarray(model.per_sample_loss(model.true_param, d))
         loss0 = np.cumsum(per)[ns.astype(int) - 1]
     excess = post.free_energy - loss0
-    lam_hat, m_hat, c, rss, ci = fit_free_energy_slope(ns, excess, m=m, max_m=model.dim)
-    return FreeEnergySlope(model.name, lam_hat, ci, m_hat, c, rss, ns, post.free_energy, excess,
-                           model.lam_float, model.m)
+    lam_hat, m_hat, c, e, rss, ci = fit_free_energy_slope(ns, excess, m=m, max_m=model.dim)
+    return FreeEnergySlope(model.name, lam_hat, ci, m_hat, c, e, rss, ns, post.free_energy,
+                           excess, model.lam_float, model.m)

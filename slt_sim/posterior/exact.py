@@ -39,7 +39,7 @@ from ..models.base import Data, Model
 from .grid import QuadratureGrid, default_grid
 
 #: largest block of grid points × n values held at once (floats)
-_BLOCK_VALUES = 1 << 22
+_BLOCK_VALUES = 1 << 20
 #: default ceilings
 MAX_GRID_POINTS = 2_000_000_000
 MAX_DENSITY_VALUES = 50_000_000
@@ -157,26 +157,44 @@ def _sweep_chunk(ns, beta, nodes, logw, data, *, energy, log_prior, regions, row
         a = jnp.where(jnp.isnan(a), -jnp.inf, a)
         m = jnp.max(a, axis=0)
         m_safe = jnp.where(jnp.isfinite(m), m, 0.0)
-        e = jnp.exp(a - m_safe)
+        e = jnp.exp(a - m_safe)                                             # the one exp pass
+        s0 = jnp.sum(e, axis=0)
+        # fused element-wise products and reductions (no skinny matmuls: they are slow on CPU)
+        s1 = jnp.stack([jnp.sum(e * pts[:, i, None], axis=0) for i in range(dim)], axis=-1)
+        s2 = jnp.stack([jnp.stack([jnp.sum(e * (pts[:, i] * pts[:, j])[:, None], axis=0)
+                                   for j in range(dim)], axis=-1) for i in range(dim)], axis=-2)
         out = {
-            "m": m_safe, "s0": jnp.sum(e, axis=0), "s1": e.T @ pts,
-            "s2": jnp.einsum("bc,bi,bj->cij", e, pts, pts),
+            "m": m_safe, "s0": s0, "s1": s1, "s2": s2,
             "lmin": lmin,
             "prior": jax.scipy.special.logsumexp(lp + lq),
         }
+
+        def log_of_sums(x, shift):
+            with jax.numpy_dtype_promotion("standard"):
+                return jnp.where(x > 0, jnp.log(jnp.where(x > 0, x, 1.0)) + shift, -jnp.inf)
+
         if regions:
             masks = jnp.stack([jnp.broadcast_to(jax.vmap(r)(pts), pts.shape[:1])
-                               for r in regions]).astype(e.dtype)                   # (R, B)
-            out["sreg"] = masks @ e
-        grid_a = a.reshape((rows,) + rest_shape + (-1,))
-        out["ax0"] = jax.scipy.special.logsumexp(grid_a, axis=tuple(range(1, dim)))
+                               for r in regions])                                   # (R, B)
+            sreg = jnp.stack([jnp.sum(jnp.where(mk[:, None], e, 0.0), axis=0)
+                              for mk in masks])                                     # (R, C)
+            # a region whose mass underflows relative to the block maximum (e^-700 and less)
+            # gets an exact per-region log-sum-exp instead, so region masses stay finite
+            lreg = jax.lax.cond(
+                jnp.any((sreg <= 0) & jnp.any(masks, axis=1)[:, None]),
+                lambda: jax.scipy.special.logsumexp(
+                    jnp.where(masks[:, :, None], a[None], -jnp.inf), axis=1),
+                lambda: log_of_sums(sreg, m_safe[None, :]))
+            out["lreg"] = lreg
+        grid_e = e.reshape((rows,) + rest_shape + (-1,))
+        out["ax0"] = log_of_sums(jnp.sum(grid_e, axis=tuple(range(1, dim))), m_safe)
         for i in range(1, dim):
             other = tuple(j for j in range(dim) if j != i)
-            out[f"ax{i}"] = jax.scipy.special.logsumexp(grid_a, axis=other)
+            out[f"ax{i}"] = log_of_sums(jnp.sum(grid_e, axis=other), m_safe)
         for i, j in pairs:
             other = tuple(k for k in range(dim) if k not in (i, j))
-            out[f"pair{i}{j}"] = (jax.scipy.special.logsumexp(grid_a, axis=other)
-                                  if other else grid_a)
+            out[f"pair{i}{j}"] = (log_of_sums(jnp.sum(grid_e, axis=other), m_safe) if other
+                                  else jnp.where(e > 0, a, -jnp.inf).reshape(grid_e.shape))
         if keep_density:
             out["u"] = u.reshape((rows,) + rest_shape + (-1,))
         return out
@@ -362,10 +380,8 @@ def _combine(out: dict, k: int, grid: QuadratureGrid, pairs, keep_density: bool)
     res = {"log_z_raw": log_z_raw, "mean": mean, "cov": cov,
            "lmin": np.min(out["lmin"][:, :k], axis=0),
            "prior": _lse(out["prior"], axis=0)}
-    if "sreg" in out:
-        sreg = np.einsum("bc,brc->cr", scale, out["sreg"][:, :, :k])
-        with np.errstate(divide="ignore"):
-            res["reg"] = np.log(np.maximum(sreg, 0.0)) - np.log(z)[:, None]
+    if "lreg" in out:
+        res["reg"] = (_lse(out["lreg"][:, :, :k], axis=0) - log_z_raw[None, :]).T
     size0 = grid.shape[0]
     lz = log_z_raw
     # axis 0: rows are spread over blocks -> concatenate; other axes: log-sum-exp over blocks

@@ -150,5 +150,12 @@ def uniform_grid(box, points_per_axis) -> QuadratureGrid:
 
 
 def default_grid(model) -> QuadratureGrid:
-    """The graded grid on the model's box, refined toward its ``focus`` points."""
-    return graded_grid(model.box, model.focus)
+    """The graded grid on the model's box, refined toward its ``focus`` points.
+
+    Potentials (n up to ~1e12) use the defaults above. Data models, whose n is bounded by the
+    data one can sample, use a coarser grading (smallest panel 1e−4, enough for n up to ~1e6),
+    because each grid point costs n per-sample loss evaluations.
+    """
+    if model.is_potential:
+        return graded_grid(model.box, model.focus)
+    return graded_grid(model.box, model.focus, min_width=1e-4)
