@@ -77,7 +77,7 @@ def test_landscape_2d_heatmap_and_critical_n(explorer):
 
 def test_beta_rescales_critical_n(explorer):
     # for a potential, p_n^β depends on n·β only, so the critical n scales exactly as 1/β
-    explorer.landscape_picker.value = "two basins, 2-D"
+    explorer.landscape_picker.value = "two basins, 1-D"
     explorer.beta_slider.value = 1.0
     crit_1 = explorer.sweep.critical_n_exact
     img = bytes(explorer.image.value)
@@ -94,26 +94,31 @@ def test_beta_rescales_critical_n(explorer):
 
 
 def test_gaussian_prior_moves_mass_toward_its_centre(explorer):
-    explorer.landscape_picker.value = "two basins, 2-D"
+    # 1-D toy at n = 10,000 (below the jump): a prior centred between the basins helps the narrow
+    # one, whose prior penalty c_n²/(2s²) shrinks, so the jump comes earlier
+    explorer.landscape_picker.value = "two basins, 1-D"
     explorer.beta_slider.value = 1.0
-    explorer.n_slider.value = 3000.0
-    base = _masses(explorer.posterior)["singular"]
+    explorer.n_slider.value = 10000.0
+    base = _masses(explorer.posterior)["narrow"]
+    crit_base = explorer.sweep.critical_n_exact
     with explorer.holding():                            # one recomputation for three changes
-        explorer.prior_centre_slider.value = -1.0       # the singular basin's centre
+        explorer.prior_centre_slider.value = 0.5
         explorer.prior_scale_slider.value = 1.0
         explorer.prior_picker.value = "Gaussian"
-    explorer._run_update(explorer._on_model)
-    shifted = _masses(explorer.posterior)["singular"]
-    direct = exact_posterior(with_gaussian_prior(models.two_basins_2d(), -1.0, 1.0), [3000.0],
+    explorer.refresh()
+    shifted = _masses(explorer.posterior)["narrow"]
+    direct = exact_posterior(with_gaussian_prior(models.two_basins_1d(), 0.5, 1.0), [10000.0],
                              grid=explorer.grid)
-    print(f"\nsingular mass at n=3000: uniform prior {base:.4f}, N(-1·1, 1) prior {shifted:.4f} "
-          f"(direct {_masses(direct)['singular']:.4f}); critical n "
-          f"{explorer.sweep.critical_n_exact:.1f}")
-    assert shifted > base + 0.1
-    assert shifted == pytest.approx(_masses(direct)["singular"], rel=1e-10)
-    assert explorer.sweep.critical_n_exact > 2961
+    # Laplace: the narrow basin's prior penalty drops by ((11)² − (11 − 0.5)²)/2 = 5.375 and the
+    # wide one's grows by 0.5²/2 = 0.125, so n_c falls by (5.375 + 0.125)/δ ≈ 896
+    print(f"\nnarrow mass at n=10000: N(0, 1) prior {base:.3e}, N(0.5, 1) prior {shifted:.4f} "
+          f"(direct {_masses(direct)['narrow']:.4f}); critical n {crit_base:.1f} → "
+          f"{explorer.sweep.critical_n_exact:.1f} (Laplace shift −{5.5 / 0.006135:.0f})")
+    assert shifted > 0.5 > base
+    assert shifted == pytest.approx(_masses(direct)["narrow"], rel=1e-10)
+    assert crit_base - explorer.sweep.critical_n_exact == pytest.approx(5.5 / 0.006135, rel=0.02)
     explorer.prior_picker.value = "model's own"
-    assert _masses(explorer.posterior)["singular"] == pytest.approx(base, rel=1e-12)
+    assert _masses(explorer.posterior)["narrow"] == pytest.approx(base, rel=1e-10)
 
 
 def test_no_pyplot_figures_are_created(explorer):

@@ -108,6 +108,13 @@ class Explorer(widgets.VBox):
             self.show_error(err)
         self.last_seconds = time.perf_counter() - start
 
+    def refresh(self) -> None:
+        """Recompute and redraw from the current control values (e.g. after ``holding()``)."""
+        self._run_update(self._refresh)
+
+    def _refresh(self) -> None:
+        raise NotImplementedError
+
     def _observe(self, widget: widgets.Widget, update) -> None:
         widget.observe(lambda _change: self._run_update(update), names="value")
 

@@ -201,6 +201,9 @@ class PhaseExplorer(Explorer):
         self.sweep = self._sweeps[key][1]
         self._on_n()
 
+    def _refresh(self) -> None:
+        self._on_model()
+
     def _on_n(self) -> None:
         self.posterior = exact_posterior(self.model, [self.n], beta=self.beta, grid=self.grid,
                                          keep_density=True)
@@ -220,8 +223,7 @@ class PhaseExplorer(Explorer):
             _, fig, positions = self._canvas
             left, n_line = self._parts
             left.clear()
-            plot_posterior_snapshots(self.posterior, [0], log_scale=self.log_scale_box.value,
-                                     fig=left)
+            self._plot_posterior(left)
             for ax, pos in zip(left.axes, positions):
                 ax.set_position(pos)
             self._mark_n(n_line)
@@ -232,14 +234,23 @@ class PhaseExplorer(Explorer):
         """A fresh picture: posterior at n (left) and region masses against n (right)."""
         fig = Figure(figsize=(10.5, 3.8), layout="constrained")
         left, right = fig.subfigures(1, 2, width_ratios=(1.0, 1.25))
-        plot_posterior_snapshots(self.posterior, [0], log_scale=self.log_scale_box.value,
-                                 fig=left)
+        self._plot_posterior(left)
         ax = right.subplots()
         plot_region_masses(self.sweep, ax=ax)
         n_line = ax.axvline(self.n, color="tab:red", lw=1.5)
         self._mark_n(n_line)
         self._parts = (left, n_line)
         return fig
+
+    def _plot_posterior(self, subfig) -> None:
+        loss = None
+        if self.model.dim == 1:
+            potential = self.model.potential
+
+            def loss(xs):
+                return np.asarray(potential(np.asarray(xs)[:, None]))
+        plot_posterior_snapshots(self.posterior, [0], log_scale=self.log_scale_box.value,
+                                 loss=loss, fig=subfig)
 
     def _mark_n(self, n_line) -> None:
         n_line.set_xdata([self.n, self.n])
