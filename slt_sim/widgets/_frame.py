@@ -13,7 +13,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import ipywidgets as widgets
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image as PILImage
 
 #: resolution of the rendered figures (dots per inch)
 FIGURE_DPI = 80
@@ -26,6 +30,46 @@ def figure_png(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
     return buf.getvalue()
 
 
+def rgba_png(rgba: np.ndarray) -> bytes:
+    """PNG bytes of an RGBA pixel buffer (fast zlib level: these images live for one move)."""
+    buf = io.BytesIO()
+    PILImage.fromarray(np.asarray(rgba)).save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
+class BlittedFigure:
+    """A figure whose static part is rendered once; the moving artists are redrawn over it.
+
+    The figure is drawn once in full (so a layout engine can place everything), its layout is
+    then frozen, and the picture without the ``moving`` artists is kept as a pixel background.
+    :meth:`render` restores that background and draws only the moving artists: a slider move
+    then costs the moving panel, not the whole figure (axes with many ticks, legends, …).
+    Moving artists may be replaced between renders (pass the current ones to :meth:`render`);
+    they must not overlap static artists that change.
+    """
+
+    def __init__(self, fig: Figure, moving: Sequence[Artist], dpi: int = FIGURE_DPI):
+        fig.set_dpi(dpi)
+        self.figure = fig
+        self.canvas = FigureCanvasAgg(fig)
+        self.canvas.draw()                          # full draw: the layout engine places all
+        fig.set_layout_engine("none")               # then keep those positions
+        for artist in moving:
+            artist.set_visible(False)
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(fig.bbox)
+        for artist in moving:
+            artist.set_visible(True)
+
+    def render(self, moving: Sequence[Artist]) -> bytes:
+        """PNG of the background with ``moving`` drawn on top."""
+        self.canvas.restore_region(self.background)
+        renderer = self.canvas.get_renderer()
+        for artist in moving:
+            artist.draw(renderer)
+        return rgba_png(self.canvas.buffer_rgba())
+
+
 class Explorer(widgets.VBox):
     """Base class: a column of control rows, a progress bar, the figure and a status line.
 
@@ -35,6 +79,9 @@ class Explorer(widgets.VBox):
       status: an ``ipywidgets.HTML`` line with the numbers behind the figure, or an error.
       progress: a progress bar shown only while a long computation runs.
       last_seconds: wall time of the last update (compute + draw), in seconds.
+      last_error: the ValueError/TypeError of the last update (shown in the status line
+        instead of being raised, so a bad combination of controls does not kill the widget),
+        or None.
     """
 
     def __init__(self, control_rows: Sequence[Sequence[widgets.Widget]], **kwargs):
@@ -46,6 +93,7 @@ class Explorer(widgets.VBox):
         self.progress_label = widgets.Label("")
         self.figure: Figure | None = None
         self.last_seconds = 0.0
+        self.last_error: Exception | None = None
         self._holding = 0
         rows = [widgets.HBox(list(row)) for row in control_rows]
         super().__init__(rows + [widgets.HBox([self.progress, self.progress_label]),
@@ -58,6 +106,11 @@ class Explorer(widgets.VBox):
         """Render ``fig`` into the image widget (replacing the previous figure)."""
         self.figure = fig
         self.image.value = figure_png(fig)
+
+    def show_png(self, png: bytes, fig: Figure | None = None) -> None:
+        """Show already rendered PNG bytes (of ``fig``, kept as :attr:`figure`)."""
+        self.figure = fig
+        self.image.value = png
 
     def show_status(self, html: str) -> None:
         self.status.value = html
@@ -102,9 +155,11 @@ class Explorer(widgets.VBox):
         if self._holding:
             return
         start = time.perf_counter()
+        self.last_error = None
         try:
             update()
         except (ValueError, TypeError) as err:
+            self.last_error = err
             self.show_error(err)
         self.last_seconds = time.perf_counter() - start
 

@@ -27,7 +27,7 @@ from ..posterior.exact import ExactPosterior, exact_posterior
 from ..posterior.grid import QuadratureGrid, default_grid, graded_grid
 from ..posterior.phase import PhaseSweep, phase_sweep
 from ..viz.phase import plot_posterior_snapshots, plot_region_masses
-from ._frame import Explorer, fmt_n
+from ._frame import BlittedFigure, Explorer, fmt_n
 
 #: the landscapes offered by the picker (name → constructor)
 LANDSCAPES = {"two basins, 1-D": two_basins_1d, "two basins, 2-D": two_basins_2d}
@@ -211,23 +211,27 @@ class PhaseExplorer(Explorer):
 
     # ------------------------------------------------------------------ drawing
     def _draw(self) -> None:
-        """Redraw: the whole figure when the sweep changed, else only the posterior panel."""
-        if self._canvas is None or self._canvas[0] is not self.sweep:
+        """Redraw the posterior panel and the n marker over the cached region-mass panel.
+
+        The whole figure is rebuilt only when the sweep (landscape, prior, β) or the density
+        scale changed; an n move redraws the left panel and the marker (see BlittedFigure).
+        """
+        key = (id(self.sweep), self.log_scale_box.value)
+        if self._canvas is None or self._canvas[0] != key:
             fig = self._new_figure()
-            self.show_figure(fig)
-            left, n_line = self._parts
+            left, n_line, n_label = self._parts
+            blit = BlittedFigure(fig, [left, n_line, n_label])
             positions = [ax.get_position() for ax in left.axes]
-            fig.set_layout_engine("none")          # freeze the layout for cheap redraws
-            self._canvas = (self.sweep, fig, positions)
+            self._canvas = (key, blit, positions)
         else:
-            _, fig, positions = self._canvas
-            left, n_line = self._parts
+            _, blit, positions = self._canvas
+            left, n_line, n_label = self._parts
             left.clear()
             self._plot_posterior(left)
             for ax, pos in zip(left.axes, positions):
                 ax.set_position(pos)
-            self._mark_n(n_line)
-            self.show_figure(fig)
+            self._mark_n()
+        self.show_png(blit.render([left, n_line, n_label]), blit.figure)
         self.show_status(self._status_html())
 
     def _new_figure(self) -> Figure:
@@ -238,8 +242,11 @@ class PhaseExplorer(Explorer):
         ax = right.subplots()
         plot_region_masses(self.sweep, ax=ax)
         n_line = ax.axvline(self.n, color="tab:red", lw=1.5)
-        self._mark_n(n_line)
-        self._parts = (left, n_line)
+        n_label = ax.text(self.n, 0.97, "", color="tab:red", fontsize=8, ha="left", va="top",
+                          transform=ax.get_xaxis_transform(),
+                          bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
+        self._parts = (left, n_line, n_label)
+        self._mark_n()
         return fig
 
     def _plot_posterior(self, subfig) -> None:
@@ -252,10 +259,11 @@ class PhaseExplorer(Explorer):
         plot_posterior_snapshots(self.posterior, [0], log_scale=self.log_scale_box.value,
                                  loss=loss, fig=subfig)
 
-    def _mark_n(self, n_line) -> None:
+    def _mark_n(self) -> None:
+        _, n_line, n_label = self._parts
         n_line.set_xdata([self.n, self.n])
-        n_line.set_label(f"current n = {fmt_n(self.n)}")
-        n_line.axes.legend(fontsize=7, loc="center left")
+        n_label.set_x(self.n)
+        n_label.set_text(f" n = {fmt_n(self.n)}")
 
     def _status_html(self) -> str:
         post, sweep = self.posterior, self.sweep
