@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 #: resolution of the rendered figures (dots per inch)
-FIGURE_DPI = 80
+FIGURE_DPI = 96
 
 
 def figure_png(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
@@ -85,7 +85,7 @@ class Explorer(widgets.VBox):
     """
 
     def __init__(self, control_rows: Sequence[Sequence[widgets.Widget]], **kwargs):
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="auto"))
+        self.image = widgets.Image(format="png")
         self.status = widgets.HTML(layout=widgets.Layout(min_height="2.5em"))
         self.progress = widgets.FloatProgress(
             value=0.0, min=0.0, max=1.0, description="", bar_style="info",
@@ -98,6 +98,7 @@ class Explorer(widgets.VBox):
         rows = [widgets.HBox(list(row)) for row in control_rows]
         super().__init__(rows + [widgets.HBox([self.progress, self.progress_label]),
                                  self.image, self.status], **kwargs)
+        self.add_class("slt-explorer")
         self.image.add_class("slt-figure")
         self.status.add_class("slt-status")
 

@@ -104,9 +104,8 @@ class PhaseExplorer(Explorer):
         style = {"description_width": "initial"}
         self.landscape_picker = widgets.Dropdown(options=list(self._constructors), value=label,
                                                  description="landscape", style=style)
-        self.prior_picker = widgets.ToggleButtons(options=list(PRIOR_CHOICES),
-                                                  value=PRIOR_CHOICES[0], description="prior",
-                                                  style={"button_width": "7em"})
+        self.prior_picker = widgets.Dropdown(options=list(PRIOR_CHOICES),
+                                             value=PRIOR_CHOICES[0], description="prior")
         self.prior_centre_slider = widgets.FloatSlider(
             value=0.0, min=-2.0, max=2.0, step=0.05, description="prior centre",
             continuous_update=False, style=style)
@@ -115,7 +114,7 @@ class PhaseExplorer(Explorer):
             continuous_update=False, style=style)
         self.n_slider = widgets.FloatLogSlider(
             value=n, base=10, min=0, max=7, step=0.01, description="n",
-            continuous_update=False, readout_format=",.4g")
+            continuous_update=False, readout_format=",.0f")
         self.beta_slider = widgets.FloatLogSlider(
             value=beta, base=10, min=-1, max=1, step=0.01, description="β",
             continuous_update=False, readout_format=".3g")
