@@ -49,7 +49,7 @@ def phase_explorer(moves: int) -> None:
     for landscape, ns in (("two basins, 1-D", np.geomspace(2e3, 5e4, moves)),
                           ("two basins, 2-D", np.geomspace(3e2, 2e4, moves))):
         print(f" {landscape}")
-        w, c = timed(lambda: setattr(explorer.landscape_picker, "value", landscape))
+        w, c = timed(lambda v=landscape: setattr(explorer.landscape_picker, "value", v))
         row("switch landscape (first time: sweep + compile)", w, c)
         explorer.n_slider.value = 1234.0                       # warm-up move
         updates = [timed(lambda n=n: setattr(explorer.n_slider, "value", float(n))) for n in ns]
@@ -57,14 +57,16 @@ def phase_explorer(moves: int) -> None:
         row(f"n slider move (median of {moves})", wu, cu)
 
         model, grid = explorer.model, explorer.grid
-        engine = [timed(lambda n=n: exact_posterior(model, [float(n)], grid=grid,
-                                                    keep_density=True)) for n in ns]
+        engine = [timed(lambda n=n, m=model, g=grid: exact_posterior(m, [float(n)], grid=g,
+                                                                     keep_density=True))
+                  for n in ns]
         we, ce = median_times(engine)
         row(f"  of which exact posterior on the explorer grid {grid.shape}", we, ce)
         ref_grid = default_grid(model)
         exact_posterior(model, [1234.0], grid=ref_grid, keep_density=True)   # compile
-        ref = [timed(lambda n=n: exact_posterior(model, [float(n)], grid=ref_grid,
-                                                 keep_density=True)) for n in ns[:3]]
+        ref = [timed(lambda n=n, m=model, g=ref_grid: exact_posterior(m, [float(n)], grid=g,
+                                                                      keep_density=True))
+               for n in ns[:3]]
         wr, cr = median_times(ref)
         row(f"  baseline: engine on the default grid {ref_grid.shape}", wr, cr,
             f"(explorer grid {wr / we:.1f}x faster)")

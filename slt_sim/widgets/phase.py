@@ -243,7 +243,8 @@ class PhaseExplorer(Explorer):
         n_line = ax.axvline(self.n, color="tab:red", lw=1.5)
         n_label = ax.text(self.n, 0.97, "", color="tab:red", fontsize=8, ha="left", va="top",
                           transform=ax.get_xaxis_transform(),
-                          bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
+                          bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8,
+                                "pad": 1})
         self._parts = (left, n_line, n_label)
         self._mark_n()
         return fig
