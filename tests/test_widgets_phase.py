@@ -160,3 +160,31 @@ def test_incremental_redraw_is_pixel_identical_to_a_full_redraw(explorer):
     # the moving artists are drawn last when blitted, so where the n marker's anti-aliased edge
     # touches a static line a few pixels blend in the other order; anything more is a bug
     assert differing < 1e-4
+
+
+def test_custom_model_with_progress_bar_during_the_sweep(monkeypatch):
+    import slt_sim.widgets.phase as phase_mod
+
+    seen = []
+
+    def recording_sweep(*args, **kwargs):
+        seen.append((explorer_ref[0].progress.layout.visibility if explorer_ref else "building",
+                     explorer_ref[0].progress_label.value if explorer_ref else ""))
+        return phase_sweep(*args, **kwargs)
+
+    explorer_ref = []
+    monkeypatch.setattr(phase_mod, "phase_sweep", recording_sweep)
+    # ten times the depth gap: Laplace puts the jump at 64.415 / 0.06135 ≈ 1050
+    model = models.two_basins_1d(depth_gap=0.06135)
+    explorer = PhaseExplorer(model, n=500.0)
+    explorer_ref.append(explorer)
+    assert explorer.landscape_picker.value == f"custom: {model.name}"
+    assert explorer.model is model
+    explorer.beta_slider.value = 2.0                    # a new sweep, with the bar showing
+    crit = explorer.sweep.critical_n_exact
+    print(f"\ncustom two_basins_1d(depth_gap=0.06135): critical n at β=2 {crit:.2f} "
+          f"(Laplace at β=1: 1050; halved by β=2); progress states during sweeps {seen}")
+    assert seen[-1][0] == "visible" and "region masses" in seen[-1][1]
+    assert explorer.progress.layout.visibility == "hidden"
+    assert crit == pytest.approx(1050 / 2, rel=0.01)
+    assert explorer.last_error is None
