@@ -68,10 +68,11 @@ def phase_explorer(moves: int) -> None:
                                                                       keep_density=True))
                for n in ns[:3]]
         wr, cr = median_times(ref)
+        same = ref_grid.shape == grid.shape
         row(f"  baseline: engine on the default grid {ref_grid.shape}", wr, cr,
-            f"(explorer grid {wr / we:.1f}x faster)")
+            "(the same grid in 1-D)" if same else f"(explorer grid {wr / we:.1f}x faster)")
         full = [timed(lambda: figure_png(explorer._new_figure())) for _ in range(3)]
-        explorer._canvas = None                                 # the next move rebuilds
+        explorer._canvases.clear()                              # the next move rebuilds
         explorer.n_slider.value = float(ns[0])
         wf, cf = median_times(full)
         row("  baseline: full figure rebuild + PNG", wf, cf,

@@ -52,7 +52,9 @@ class BlittedFigure:
         fig.set_dpi(dpi)
         self.figure = fig
         self.canvas = FigureCanvasAgg(fig)
-        self.canvas.draw()                          # full draw: the layout engine places all
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            engine.execute(fig)                     # place everything once (no rasterising)
         fig.set_layout_engine("none")               # then keep those positions
         for artist in moving:
             artist.set_visible(False)

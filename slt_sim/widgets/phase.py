@@ -32,6 +32,9 @@ from ._frame import BlittedFigure, Explorer, fmt_n
 #: the landscapes offered by the picker (name → constructor)
 LANDSCAPES = {"two basins, 1-D": two_basins_1d, "two basins, 2-D": two_basins_2d}
 
+#: how many rendered figures (one per sweep and density scale) are kept for quick returns
+_KEPT_FIGURES = 8
+
 #: prior choices: the model's own prior, or an isotropic Gaussian N(c·1, s² I) cut to the box
 PRIOR_CHOICES = ("model's own", "Gaussian")
 
@@ -139,7 +142,7 @@ class PhaseExplorer(Explorer):
         self.grid: QuadratureGrid
         self.posterior: ExactPosterior
         self.sweep: PhaseSweep
-        self._canvas = None
+        self._canvases: dict = {}
         self._parts = None
         self._run_update(self._on_landscape)
 
@@ -212,25 +215,27 @@ class PhaseExplorer(Explorer):
     def _draw(self) -> None:
         """Redraw the posterior panel and the n marker over the cached region-mass panel.
 
-        The whole figure is rebuilt only when the sweep (landscape, prior, β) or the density
-        scale changed; an n move redraws the left panel and the marker (see BlittedFigure).
+        A figure is built only for a sweep (landscape, prior, β) and density scale not drawn
+        before; an n move redraws the left panel and the marker (see BlittedFigure). The last
+        few figures are kept, so returning to a seen β or prior is as cheap as an n move.
         """
         key = (id(self.sweep), self.log_scale_box.value)
-        if self._canvas is None or self._canvas[0] != key:
-            fig = self._new_figure()
-            left, n_line, n_label = self._parts
-            blit = BlittedFigure(fig, [left, n_line, n_label])
-            positions = [ax.get_position() for ax in left.axes]
-            self._canvas = (key, blit, positions)
-        else:
-            _, blit, positions = self._canvas
-            left, n_line, n_label = self._parts
+        if key in self._canvases:
+            blit, positions, self._parts = self._canvases.pop(key)
+            left = self._parts[0]
             left.clear()
             self._plot_posterior(left)
             for ax, pos in zip(left.axes, positions):
                 ax.set_position(pos)
             self._mark_n()
-        self.show_png(blit.render([left, n_line, n_label]), blit.figure)
+        else:
+            fig = self._new_figure()
+            blit = BlittedFigure(fig, self._parts)
+            positions = [ax.get_position() for ax in self._parts[0].axes]
+        self._canvases[key] = (blit, positions, self._parts)       # most recent last
+        while len(self._canvases) > _KEPT_FIGURES:
+            self._canvases.pop(next(iter(self._canvases)))
+        self.show_png(blit.render(self._parts), blit.figure)
         self.show_status(self._status_html())
 
     def _new_figure(self) -> Figure:
