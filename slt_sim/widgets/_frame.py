@@ -184,3 +184,86 @@ def _escape(text: str) -> str:
 def fmt_n(n: float) -> str:
     """n with thousands separators (whole numbers) or 3 significant digits."""
     return f"{n:,.0f}" if n >= 100 else f"{n:.3g}"
+
+
+#: how many rendered figures (one per static state) an explorer keeps for quick returns
+KEPT_FIGURES = 8
+
+
+class TwoPanelExplorer(Explorer):
+    """An explorer whose figure has a moving left panel and a static right panel with a marker.
+
+    Subclasses implement :meth:`_static_key` (what the right panel depends on),
+    :meth:`_plot_moving` (draw the left panel into a subfigure), :meth:`_plot_static` (draw the
+    right panel into an axes) and :meth:`_marker` (x of the vertical marker on the right panel,
+    an optional y for a marker point, and its label). A move that keeps the static key redraws
+    only the left panel and the marker over the cached pixels of the rest (BlittedFigure).
+    """
+
+    figsize = (10.5, 3.8)
+    width_ratios = (1.0, 1.25)
+
+    def __init__(self, control_rows, **kwargs):
+        self._canvases: dict = {}
+        self._parts: tuple | None = None
+        super().__init__(control_rows, **kwargs)
+
+    # subclass hooks ------------------------------------------------------------------
+    def _static_key(self):
+        raise NotImplementedError
+
+    def _plot_moving(self, subfig) -> None:
+        raise NotImplementedError
+
+    def _plot_static(self, ax) -> None:
+        raise NotImplementedError
+
+    def _marker(self) -> tuple[float, float | None, str]:
+        raise NotImplementedError
+
+    def _status_html(self) -> str:
+        return ""
+
+    # drawing -------------------------------------------------------------------------
+    def _draw(self) -> None:
+        key = self._static_key()
+        if key in self._canvases:
+            blit, positions, self._parts = self._canvases.pop(key)
+            left = self._parts[0]
+            left.clear()
+            self._plot_moving(left)
+            for ax, pos in zip(left.axes, positions):
+                ax.set_position(pos)
+            self._place_marker()
+        else:
+            blit = BlittedFigure(self._new_figure(), self._parts)
+            positions = [ax.get_position() for ax in self._parts[0].axes]
+        self._canvases[key] = (blit, positions, self._parts)        # most recent last
+        while len(self._canvases) > KEPT_FIGURES:
+            self._canvases.pop(next(iter(self._canvases)))
+        self.show_png(blit.render(self._parts), blit.figure)
+        self.show_status(self._status_html())
+
+    def _new_figure(self) -> Figure:
+        fig = Figure(figsize=self.figsize, layout="constrained")
+        left, right = fig.subfigures(1, 2, width_ratios=self.width_ratios)
+        self._plot_moving(left)
+        ax = right.subplots()
+        self._plot_static(ax)
+        line = ax.axvline(1.0, color="tab:red", lw=1.5)
+        point = ax.plot([], [], "o", color="tab:red", ms=7, zorder=5)[0]
+        label = ax.text(1.0, 0.97, "", color="tab:red", fontsize=8, ha="left", va="top",
+                        transform=ax.get_xaxis_transform(),
+                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8,
+                              "pad": 1})
+        self._parts = (left, line, point, label)
+        self._place_marker()
+        return fig
+
+    def _place_marker(self) -> None:
+        _, line, point, label = self._parts
+        x, y, text = self._marker()
+        line.set_xdata([x, x])
+        point.set_data([x] if y is not None else [], [y] if y is not None else [])
+        label.set_x(x)
+        label.set_text(f" {text}")

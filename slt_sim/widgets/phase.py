@@ -17,7 +17,6 @@ import dataclasses
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.figure import Figure
 
 from .. import _validate as v
 from ..models import two_basins_1d, two_basins_2d
@@ -27,13 +26,10 @@ from ..posterior.exact import ExactPosterior, exact_posterior
 from ..posterior.grid import QuadratureGrid, default_grid, graded_grid
 from ..posterior.phase import PhaseSweep, phase_sweep
 from ..viz.phase import plot_posterior_snapshots, plot_region_masses
-from ._frame import BlittedFigure, Explorer, fmt_n
+from ._frame import TwoPanelExplorer, fmt_n
 
 #: the landscapes offered by the picker (name → constructor)
 LANDSCAPES = {"two basins, 1-D": two_basins_1d, "two basins, 2-D": two_basins_2d}
-
-#: how many rendered figures (one per sweep and density scale) are kept for quick returns
-_KEPT_FIGURES = 8
 
 #: prior choices: the model's own prior, or an isotropic Gaussian N(c·1, s² I) cut to the box
 PRIOR_CHOICES = ("model's own", "Gaussian")
@@ -65,7 +61,7 @@ def with_gaussian_prior(model: Model, centre: float, scale: float) -> Model:
         name=f"{model.name} | prior N({centre:g}, {scale:g}²)")
 
 
-class PhaseExplorer(Explorer):
+class PhaseExplorer(TwoPanelExplorer):
     r"""Interactive Bayesian phase change: posterior at n, and region masses against n.
 
     Controls: landscape picker, prior (the model's own or a Gaussian with centre and scale), n on
@@ -142,8 +138,6 @@ class PhaseExplorer(Explorer):
         self.grid: QuadratureGrid
         self.posterior: ExactPosterior
         self.sweep: PhaseSweep
-        self._canvases: dict = {}
-        self._parts = None
         self._run_update(self._on_landscape)
 
     # ------------------------------------------------------------------ state
@@ -212,49 +206,16 @@ class PhaseExplorer(Explorer):
         self._draw()
 
     # ------------------------------------------------------------------ drawing
-    def _draw(self) -> None:
-        """Redraw the posterior panel and the n marker over the cached region-mass panel.
+    def _static_key(self):
+        return (id(self.sweep), self.log_scale_box.value)
 
-        A figure is built only for a sweep (landscape, prior, β) and density scale not drawn
-        before; an n move redraws the left panel and the marker (see BlittedFigure). The last
-        few figures are kept, so returning to a seen β or prior is as cheap as an n move.
-        """
-        key = (id(self.sweep), self.log_scale_box.value)
-        if key in self._canvases:
-            blit, positions, self._parts = self._canvases.pop(key)
-            left = self._parts[0]
-            left.clear()
-            self._plot_posterior(left)
-            for ax, pos in zip(left.axes, positions):
-                ax.set_position(pos)
-            self._mark_n()
-        else:
-            fig = self._new_figure()
-            blit = BlittedFigure(fig, self._parts)
-            positions = [ax.get_position() for ax in self._parts[0].axes]
-        self._canvases[key] = (blit, positions, self._parts)       # most recent last
-        while len(self._canvases) > _KEPT_FIGURES:
-            self._canvases.pop(next(iter(self._canvases)))
-        self.show_png(blit.render(self._parts), blit.figure)
-        self.show_status(self._status_html())
-
-    def _new_figure(self) -> Figure:
-        """A fresh picture: posterior at n (left) and region masses against n (right)."""
-        fig = Figure(figsize=(10.5, 3.8), layout="constrained")
-        left, right = fig.subfigures(1, 2, width_ratios=(1.0, 1.25))
-        self._plot_posterior(left)
-        ax = right.subplots()
+    def _plot_static(self, ax) -> None:
         plot_region_masses(self.sweep, ax=ax)
-        n_line = ax.axvline(self.n, color="tab:red", lw=1.5)
-        n_label = ax.text(self.n, 0.97, "", color="tab:red", fontsize=8, ha="left", va="top",
-                          transform=ax.get_xaxis_transform(),
-                          bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8,
-                                "pad": 1})
-        self._parts = (left, n_line, n_label)
-        self._mark_n()
-        return fig
 
-    def _plot_posterior(self, subfig) -> None:
+    def _marker(self) -> tuple[float, None, str]:
+        return self.n, None, f"n = {fmt_n(self.n)}"
+
+    def _plot_moving(self, subfig) -> None:
         loss = None
         if self.model.dim == 1:
             potential = self.model.potential
@@ -263,12 +224,6 @@ class PhaseExplorer(Explorer):
                 return np.asarray(potential(np.asarray(xs)[:, None]))
         plot_posterior_snapshots(self.posterior, [0], log_scale=self.log_scale_box.value,
                                  loss=loss, fig=subfig)
-
-    def _mark_n(self) -> None:
-        _, n_line, n_label = self._parts
-        n_line.set_xdata([self.n, self.n])
-        n_label.set_x(self.n)
-        n_label.set_text(f" n = {fmt_n(self.n)}")
 
     def _status_html(self) -> str:
         post, sweep = self.posterior, self.sweep
