@@ -1,10 +1,11 @@
 """Toy model of superposition: closed-form loss, k-gon critical points, phases (Chen et al. 2023)."""
 
+from fractions import Fraction
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from fractions import Fraction
 
 from slt_sim import models
 from slt_sim.models import superposition as tms
@@ -65,7 +66,7 @@ def test_kgons_are_critical_with_morse_bott_hessian_ranks(model):
         print(f"|grad| = {float(jnp.linalg.norm(g)):.1e}, min eig = {ev[0]:.1e}, rank = {rank}, "
               f"λ = rank/2 = {rank / 2}")
         assert float(jnp.linalg.norm(g)) < 1e-7
-        assert ev[0] > -1e-9
+        assert ev[0] > -1e-7  # PSD up to the optimiser's precision on (l*, b*)
         assert Fraction(rank, 2) == lam
     assert tms.kgon_lambda(C, 5) == 7 and tms.kgon_lambda(C, 6) == Fraction(17, 2)
     assert tms.kgon_lambda(C, 5, plus=1) == Fraction(17, 2)

@@ -188,18 +188,8 @@ def _runner(objective: _Objective, opt_spec, num_segments: int, n: int | None,
         idx = jax.random.randint(key, (batch_size,), 0, n)
         return jax.tree_util.tree_map(lambda x: x[idx], data)
 
-    def region_of(w):
-        if objective.region_fn is None:
-            return jnp.asarray(REGION_NONE)
-        return jnp.asarray(objective.region_fn(w), dtype=jnp.int32)
-
-    def pop_of(w):
-        if objective.population_loss is None:
-            return jnp.asarray(jnp.nan)
-        return objective.population_loss(w)
-
     def record(w, data):
-        return w, objective.full_loss(w, data), pop_of(w), region_of(w)
+        return w, objective.full_loss(w, data)
 
     def one(key, init_arg, shared_data, segments, hyper):
         k_init, k_data, k_run = jax.random.split(key, 3)
@@ -241,6 +231,19 @@ def _runner(objective: _Objective, opt_spec, num_segments: int, n: int | None,
 
     init_axis = 0 if init_mode == "points" else None
     return jax.jit(jax.vmap(one, in_axes=(0, init_axis, None, None, None)))
+
+
+@functools.lru_cache(maxsize=32)
+def _checkpoint_maps(objective: _Objective):
+    """Jitted maps over a flat batch of parameters: region index and population loss.
+
+    Kept out of the trajectory scan on purpose: compiled there they cost several times more.
+    """
+    region = None if objective.region_fn is None else jax.jit(jax.vmap(
+        lambda w: jnp.asarray(objective.region_fn(w), dtype=jnp.int32)))
+    pop = None if objective.population_loss is None else \
+        jax.jit(jax.vmap(objective.population_loss))
+    return region, pop
 
 
 # ----------------------------------------------------------------------------- public
@@ -372,8 +375,8 @@ def train_sgd(model_or_loss: Model | Callable, optimizer: str | optax.GradientTr
         if per_seed:
             raise ValueError("data_per_seed needs a Model (a user loss has no data sampler)")
         if isinstance(init, str):
-            raise ValueError("a user loss needs init: a parameter pytree, a batch of them, or "
-                             "a function key -> params")
+            raise TypeError("a user loss needs init: a parameter pytree, a batch of them, or "
+                            "a function key -> params")
         if region_fn is not None and not region_names:
             raise ValueError("region_names must name the regions that region_fn indexes")
         objective = _user_objective(model_or_loss, data is not None, region_fn, region_names)
@@ -410,11 +413,16 @@ def train_sgd(model_or_loss: Model | Callable, optimizer: str | optax.GradientTr
     hyper = {"lr": jnp.asarray(lr_value), "noise": jnp.asarray(noise),
              "init_noise": jnp.asarray(jitter)}
     shared = None if per_seed else data
-    params, loss, pop, region = runner(seed_keys, init_arg, shared,
-                                       jnp.asarray(np.diff(steps), dtype=jnp.int32), hyper)
+    params, loss = runner(seed_keys, init_arg, shared,
+                          jnp.asarray(np.diff(steps), dtype=jnp.int32), hyper)
+    region_map, pop_map = _checkpoint_maps(objective)
+    flat = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), params)
+    K = len(steps)
+    region = np.full((S, K), REGION_NONE, dtype=np.int64) if region_map is None else \
+        np.asarray(region_map(flat)).reshape(S, K).astype(np.int64)
+    pop = None if pop_map is None else np.asarray(pop_map(flat)).reshape(S, K)
     params = jax.tree_util.tree_map(np.asarray, params)
     loss = np.asarray(loss)
-    region = np.asarray(region).astype(np.int64)
 
     bad = ~np.isfinite(loss) | (np.abs(np.where(np.isfinite(loss), loss, 0.0)) > threshold)
     for leaf in jax.tree_util.tree_leaves(params):
@@ -423,7 +431,6 @@ def train_sgd(model_or_loss: Model | Callable, optimizer: str | optax.GradientTr
     region = np.where(bad, REGION_DIVERGED, region)
     diverged = bad[:, -1]
     first_bad = np.where(diverged, steps[np.argmax(bad, axis=1)], -1)
-    pop = None if objective.population_loss is None else np.asarray(pop)
     settings = {"optimizer": opt_name, "lr": lr_value, "num_steps": T, "num_seeds": S, "n": n,
                 "batch_size": batch_size, "data_per_seed": per_seed, "init": init_mode,
                 "init_noise": jitter, "gradient_noise": noise,

@@ -21,6 +21,7 @@ step of the largest jump between segment means in between, the two levels and th
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,11 +84,11 @@ class TransitionReport:
 
     def as_dict(self) -> dict:
         return {
-            "plateaus": [dict(start_step=p.start_step, end_step=p.end_step, level=p.level,
-                              num_points=p.num_points) for p in self.plateaus],
-            "transitions": [dict(start_step=t.start_step, end_step=t.end_step, step=t.step,
-                                 before=t.before, after=t.after, change=t.change, kind=t.kind)
-                            for t in self.transitions],
+            "plateaus": [{"start_step": p.start_step, "end_step": p.end_step, "level": p.level,
+                          "num_points": p.num_points} for p in self.plateaus],
+            "transitions": [{"start_step": t.start_step, "end_step": t.end_step, "step": t.step,
+                             "before": t.before, "after": t.after, "change": t.change,
+                             "kind": t.kind} for t in self.transitions],
             "noise": self.noise, "min_change": self.min_change,
         }
 
@@ -153,14 +154,14 @@ def detect_transitions(trace, steps=None, *, min_plateau: int | None = None,
         v.as_float("min_change", min_change, lo=0.0)
     bounds = _optimal_partition(y, 3.0 * sig * sig * np.log(max(len(y), 2)))
     bounds = _merge_close(y, bounds, gap)
-    segs = list(zip(bounds[:-1], bounds[1:]))  # half-open [a, b)
+    segs = list(itertools.pairwise(bounds))  # half-open [a, b)
     flat = [_flat_part(y, a, b, min_plateau, sigma, 0.02 * span) for a, b in segs]
     plateau_idx = [i for i, f in enumerate(flat) if f is not None]
     plateaus = tuple(Plateau(int(s[a]), int(s[b - 1]), float(np.mean(y[a:b])), b - a)
                      for a, b in (flat[i] for i in plateau_idx))
     means = [float(np.mean(y[a:b])) for a, b in segs]
     transitions = []
-    for (i0, i1), p0, p1 in zip(zip(plateau_idx[:-1], plateau_idx[1:]), plateaus[:-1],
+    for (i0, i1), p0, p1 in zip(itertools.pairwise(plateau_idx), plateaus[:-1],
                                 plateaus[1:]):
         change = p1.level - p0.level
         if abs(change) < gap:
@@ -199,7 +200,7 @@ def _merge_close(y: np.ndarray, bounds: list[int], gap: float) -> list[int]:
     """Remove the boundary between the closest adjacent segments while their means differ < gap."""
     bounds = list(bounds)
     while len(bounds) > 2:
-        means = [np.mean(y[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+        means = [np.mean(y[a:b]) for a, b in itertools.pairwise(bounds)]
         diffs = np.abs(np.diff(means))
         j = int(np.argmin(diffs))
         if diffs[j] >= gap:
@@ -215,7 +216,7 @@ def _flat_part(y: np.ndarray, a: int, b: int, min_len: int, sigma: float, floor:
     Flat: the two half means differ by less than max(8σ̂/√n, floor) (4 standard errors of the
     difference for pure noise, or a small fraction of the trace's range).
     """
-    for trim in range(0, (b - a) // 2 + 1):
+    for trim in range((b - a) // 2 + 1):
         for lo, hi in ((a + trim, b), (a, b - trim)):
             n = hi - lo
             if n >= min_len and _drift(y[lo:hi]) < max(8.0 * sigma / np.sqrt(n), floor):

@@ -113,51 +113,57 @@ def pack(W, b) -> Array:
 
 
 # ---------------------------------------------------------------------------- k-gons
-@functools.lru_cache(maxsize=16)
-def _kgon_loss_fn(c: int):
-    """Jitted (l, b, k) ↦ loss of the k-gon with norm l and bias b, and its (l, b) gradient."""
-
-    def loss(l, bias, k):
-        m = jnp.arange(c)
-        live = m < k
-        angles = 2.0 * jnp.pi * m / jnp.maximum(k, 1)
-        cosines = jnp.where(live, jnp.cos(angles), 0.0)
-        sq, first = _ramp_moments(l * l * cosines, bias)
-        own = sq[0] - 2.0 * first[0] + 1.0 / 3.0
-        cross = jnp.sum(jnp.where(live & (m > 0), sq, 0.0))
-        return (k * (own + cross) + (c - k) / 3.0) / c
-
-    return jax.jit(loss), jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))
+def _ramp_moments_np(a: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy twin of :func:`_ramp_moments` (no autodiff needed)."""
+    steep = np.abs(a) > 1e-300
+    a_safe = np.where(steep, a, 1.0)
+    cross = np.clip(-beta / a_safe, 0.0, 1.0)
+    u0 = np.where(steep, np.where(a > 0, cross, 0.0), 0.0 if beta > 0 else 1.0)
+    u1 = np.where(steep, np.where(a > 0, 1.0, cross), 1.0)
+    d1, d2, d3 = u1 - u0, u1 * u1 - u0 * u0, u1 ** 3 - u0 ** 3
+    return a * a * d3 / 3.0 + a * beta * d2 + beta * beta * d1, a * d3 / 3.0 + beta * d2 / 2.0
 
 
-@functools.lru_cache(maxsize=64)
+def kgon_loss(c: int, k: int, norm: float, bias: float) -> float:
+    r"""Loss of the k-gon with common norm l and bias b, the other c − k features dead.
+
+    By symmetry every live feature sees the same outputs, so
+
+        L = (1/c) [ k ( ∫(u − ReLU(u l² + b))² du + Σ_{m=1}^{k−1} ∫ ReLU(u l² cos(2πm/k) + b)² du )
+                    + (c − k)/3 ].
+    """
+    slopes = norm * norm * np.cos(2.0 * np.pi * np.arange(k) / k)
+    sq, first = _ramp_moments_np(slopes, bias)
+    own = sq[0] - 2.0 * first[0] + 1.0 / 3.0
+    return float((k * (own + np.sum(sq[1:])) + (c - k) / 3.0) / c)
+
+
+@functools.lru_cache(maxsize=256)
 def kgon_norm_bias(c: int, k: int) -> tuple[float, float, float]:
     """Optimal common norm l*, bias b* and the loss of the k-gon for c features.
 
-    Minimises the closed-form loss over the two numbers (l, b) from several starts (L-BFGS-B on
-    exact gradients). For k ≤ 4 the optimum is l* = 1, b* = 0 (the columns do not interfere);
-    for k ≥ 5 the bias is negative.
+    Minimises the closed-form k-gon loss (:func:`kgon_loss`) over the two numbers (l, b) from
+    several starts (Nelder–Mead to 1e-12 in l and b). For k ≤ 4 the optimum is l* = 1, b* = 0 (the columns
+    do not interfere); for k ≥ 5 the bias is negative.
     """
     from scipy.optimize import minimize
 
     c = v.as_int("c", c, lo=2)
     k = v.as_int("k", k, lo=1, hi=c)
-    fn, vg = _kgon_loss_fn(c)
 
     def fun(p):
-        val, (gl, gb) = vg(float(p[0]), float(p[1]), k)
-        return float(val), np.array([float(gl), float(gb)])
+        return kgon_loss(c, k, p[0], p[1])
 
     best = None
     for start in ((1.0, 0.0), (1.2, -0.3), (1.4, -0.7), (1.6, -1.0)):
-        res = minimize(fun, np.asarray(start), jac=True, method="L-BFGS-B",
-                       options=dict(ftol=1e-16, gtol=1e-12, maxiter=2000))
-        if best is None or res.fun < best.fun - 1e-14:
+        res = minimize(fun, np.asarray(start), method="Nelder-Mead",
+                       options={"xatol": 1e-12, "fatol": 1e-16, "maxiter": 4000})
+        if best is None or res.fun < best.fun - 1e-15:
             best = res
     l_star, b_star = (float(x) for x in best.x)
     if abs(b_star) < 1e-7:  # k ≤ 4: exactly l = 1, b = 0
         l_star, b_star = float(round(l_star, 6)), 0.0
-    return l_star, b_star, float(fn(l_star, b_star, k))
+    return l_star, b_star, kgon_loss(c, k, l_star, b_star)
 
 
 def kgon(c: int, k: int, *, r: int = 2, norm: float | None = None, bias: float | None = None,
@@ -391,8 +397,8 @@ def toy_superposition(c: int = 6, r: int = 2, prior_scale: float = 1.0,
         regions = _phase_regions(c, r, live_norm)
         # (k, p) -> index into regions, so one hull computation names the region
         table = np.full((c + 1, c + 1), -1, dtype=np.int32)
-        for idx, (k, p) in enumerate((k, p) for k in range(c, -1, -1) for p in range(c - k + 1)):
-            table[k, p] = idx
+        for idx, (kk, pp) in enumerate((a, b) for a in range(c, -1, -1) for b in range(c - a + 1)):
+            table[kk, pp] = idx
         table_j = jnp.asarray(table)
 
         def fast_index(w):
@@ -416,7 +422,7 @@ def _phase_regions(c: int, r: int, live_norm: float) -> tuple[Region, ...]:
     out = []
     for k in range(c, -1, -1):
         base = kgon_norm_bias(c, k)[2] if k >= 1 else c / (3.0 * c)
-        for p in range(0, c - k + 1):
+        for p in range(c - k + 1):
             lam = kgon_lambda(c, k, p) if k >= 1 else None
 
             def contains(w, k=k, p=p):
