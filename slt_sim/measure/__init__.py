@@ -1,0 +1,1 @@
+"""What SLT measures from posteriors: free-energy slopes, volume scaling, WBIC, LLC."""
