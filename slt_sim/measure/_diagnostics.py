@@ -61,7 +61,8 @@ def diagnose(trace: np.ndarray, init_loss: float, nbeta: float, d_free: int, *,
     """λ̂ per chain and the diagnostics of a (chains, draws) loss trace."""
     c, t = trace.shape
     finite = np.all(np.isfinite(trace), axis=1)
-    excess = nbeta * (np.where(np.isfinite(trace), trace, np.inf) - init_loss)
+    with np.errstate(over="ignore", invalid="ignore"):
+        excess = nbeta * (np.where(np.isfinite(trace), trace, np.inf) - init_loss)
     exploded = np.max(excess, axis=1) > divergence_threshold(d_free)
     diverged = ~finite | exploded
     per_chain = nbeta * (trace.mean(axis=1) - init_loss)
@@ -90,10 +91,10 @@ def diagnose(trace: np.ndarray, init_loss: float, nbeta: float, d_free: int, *,
     warnings: list[str] = []
     if diverged.any():
         numbers["diverged"] = True
-        what = "a non-finite loss" if (~finite).any() else "an exploding loss"
+        what = ("the loss became NaN or infinite" if (~finite).any() else
+                f"nβ·(L − L(w*)) went above {divergence_threshold(d_free):g}")
         warnings.append(
-            f"{int(diverged.sum())} of {c} chains diverged ({what}: nβ·(L − L(w*)) went above "
-            f"{divergence_threshold(d_free):g}); "
+            f"{int(diverged.sum())} of {c} chains diverged ({what}); "
             + ("no chain is usable. " if not kept.size else "λ̂ uses the other chains. ")
             + f"The step size ε = {step_size:g} is too large for this loss: divide it by 3–10, "
               "or raise the localisation γ.")

@@ -179,8 +179,11 @@ def _subset(data, subset, n: int):
 def _param_mask(mask, w_star):
     if mask is None:
         return None
-    if isinstance(w_star, (jax.Array, np.ndarray)) and not isinstance(mask, (dict, list, tuple)):
-        mask = np.asarray(mask)
+    if isinstance(w_star, (jax.Array, np.ndarray)):
+        try:
+            mask = np.asarray(mask, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"param_mask must be 0/1 numbers, got {mask!r}") from None
         if mask.shape != np.shape(w_star):
             raise ValueError(f"param_mask must have the shape of w_star {np.shape(w_star)}, got "
                              f"{mask.shape}")
@@ -430,7 +433,7 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
         L_n is then the mean loss on that subset and n its size (so nβ defaults to
         n_sub / log n_sub).
       sampler_options: extra options of the sampler (e.g. ``{"diffusion": 0.1}`` for SGNHT,
-        ``{"decay": 0.99, "eps_stability": 1e-4}`` for RMSProp-SGLD).
+        ``{"decay": 0.999, "eps_stability": 1.0}`` for RMSProp-SGLD).
       devices: devices to shard the chains over (default: all of ``jax.devices()``).
 
     Returns:

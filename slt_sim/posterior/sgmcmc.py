@@ -138,7 +138,7 @@ class RMSPropSGLDState(NamedTuple):
 
 
 def rmsprop_sgld(potential_fn: PotentialFn, step_size, mask: Params | None = None, *,
-                 decay: float = 0.99, eps_stability: float = 1e-4) -> Sampler:
+                 decay: float = 0.999, eps_stability: float = 1.0) -> Sampler:
     r"""Preconditioned SGLD with an RMSProp diagonal preconditioner (Li et al. 2016, pSGLD).
 
         V ← a V + (1 − a) g⊙g,  V̂ = V / (1 − aᵗ),  G = 1 / (√V̂ + δ),
@@ -146,8 +146,17 @@ def rmsprop_sgld(potential_fn: PotentialFn, step_size, mask: Params | None = Non
 
     Steep directions get smaller steps and flat ones larger, so one ε suits a badly
     conditioned posterior. The Γ(w) correction term of pSGLD (the derivative of G) is dropped,
-    as is usual; it vanishes as the preconditioner settles. Because G ≈ 1/√(curvature), ε here
-    is on a different scale than in :func:`sgld` (typically larger).
+    as is usual; it vanishes as the preconditioner settles. V̂ is bias-corrected as in Adam.
+
+    With the default δ = 1 we have G ≤ 1: the preconditioner never takes a larger step than
+    SGLD at the same ε, it only shortens the steps along stiff directions (where |∇U| ≫ 1). So
+    the first steps from a minimum w* (where ∇U ≈ 0) are plain SGLD steps, and a step size that
+    suits SGLD in the flat directions stays stable in the stiff ones. A smaller δ lengthens the
+    steps in flat directions too (then ε must shrink accordingly).
+
+    The preconditioner reacts to the chain's own fluctuations, which biases the sampled spread
+    upwards; on a Gaussian the stationary variance is ~13% too large with the common decay
+    a = 0.99 and ~3% with the default a = 0.999 (tests/test_sgmcmc.py).
     """
     vg = _value_and_grad(potential_fn)
     eps = jnp.asarray(step_size)
