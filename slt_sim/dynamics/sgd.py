@@ -65,6 +65,7 @@ class SGDResult:
       diverged_step: (S,) first checkpoint step at which the run had diverged (−1 if never).
       settings: the settings that produced the runs (optimizer, lr, n, batch size, ...).
       seconds: wall time of the run (compilation included).
+      data: the training data shared by all seeds (None for a potential or per-seed data).
     """
 
     steps: np.ndarray
@@ -77,6 +78,7 @@ class SGDResult:
     diverged_step: np.ndarray
     settings: Mapping[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    data: Any = None
 
     @property
     def num_seeds(self) -> int:
@@ -438,7 +440,7 @@ def train_sgd(model_or_loss: Model | Callable, optimizer: str | optax.GradientTr
     return SGDResult(steps=steps, params=params, loss=loss, population_loss=pop, region=region,
                      region_names=objective.region_names, diverged=diverged,
                      diverged_step=first_bad, settings=settings,
-                     seconds=time.perf_counter() - t0)
+                     seconds=time.perf_counter() - t0, data=shared)
 
 
 # ----------------------------------------------------------------------------- helpers
