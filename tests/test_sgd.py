@@ -111,3 +111,39 @@ def test_bad_input_is_rejected_with_clear_messages(basins):
         train_sgd(tms, key=key, num_steps=10, n=10, batch_size=20)
     with pytest.raises(ValueError, match="pass data or n"):
         train_sgd(tms, key=key, num_steps=10)
+
+
+def test_compare_sgd_fractions_beside_exact_posterior_masses(basins):
+    from slt_sim.dynamics import compare
+
+    ns = [100.0, 1e3, 1e4, 1e5]
+    cmp = compare(basins, ns, key=jax.random.key(0), lr=0.05, num_seeds=200, num_steps=400)
+    print(cmp.table())
+    print("predicted critical n:", cmp.predicted_critical_n)
+    post = cmp.posterior_masses
+    # the posterior switches from the singular basin to the regular one ...
+    assert post["singular"][0] > 0.9 and post["regular"][-1] > 0.99
+    assert 1e3 < cmp.predicted_critical_n < 1e4
+    # ... while SGD on the same potential ends in the same basins whatever n is
+    for k in ("singular", "regular"):
+        assert np.all(cmp.sgd_fractions[k] == cmp.sgd_fractions[k][0])
+    assert cmp.sgd_fractions["singular"][0] > 0.5
+    assert set(cmp.as_dict()["final_region_fractions"]) == {"singular", "regular", "none",
+                                                            "diverged"}
+
+
+def test_llc_trajectory_vectorised_matches_estimate_llc_and_theory():
+    from slt_sim.dynamics import llc_trajectory
+    from slt_sim.measure.llc import estimate_llc
+
+    q = models.quadratic(2)
+    res = train_sgd(q, "sgd", lr=0.1, num_steps=200, num_seeds=2, key=jax.random.key(0),
+                    checkpoints=5)
+    traj = llc_trajectory(q, res, key=jax.random.key(1), n=10_000, checkpoints=[0, 1, 4])
+    print("steps", traj.steps, "λ̂", np.round(traj.llc_mean, 3), "(regular, d = 2: λ = 1 at the "
+          "minimum)")
+    # the end point is the minimum of a regular 2-D potential: λ = d/2 = 1
+    assert abs(traj.llc_mean[-1] - 1.0) < 0.15
+    # checkpoint 1 with key fold_in(key, 1) is exactly estimate_llc's chain set for that point
+    one = estimate_llc(q, res.params[0, 1], key=jax.random.key(1), n=10_000)
+    np.testing.assert_allclose(traj.llc_per_chain[1], one.llc_per_chain, rtol=1e-10)
