@@ -46,8 +46,9 @@ def run(args) -> int:
     if args.init_scale is not None:
         init = jnp.zeros(model.dim)
         jitter = v.as_float("--init-scale", args.init_scale, lo=0.0)
-    kwargs = dict(key=key, lr=args.lr, num_seeds=args.seeds, num_steps=args.steps, init=init,
-                  init_noise=jitter, gradient_noise=args.gradient_noise, checkpoints=2)
+    kwargs = {"key": key, "lr": args.lr, "num_seeds": args.seeds, "num_steps": args.steps,
+              "init": init, "init_noise": jitter, "gradient_noise": args.gradient_noise,
+              "checkpoints": 2}
     if model.is_potential:
         if args.batch_size is not None:
             raise ValueError(f"--batch-size needs data; {model.name} is a potential (use "
@@ -71,8 +72,8 @@ def run(args) -> int:
            "final_region_fractions": fractions, "posterior_region_masses": masses,
            "diverged": res.num_diverged, "seconds": time.perf_counter() - t0}
     shown = {k: x for k, x in fractions.items() if x > 0 or k in (masses or {})}
-    lines = [f"{model.name}: {res.num_seeds} runs of {args.optimizer} (η = {args.lr:g}, "
-             f"{args.steps} steps), {res.num_diverged} diverged, {out['seconds']:.1f} s",
+    lines = [(f"{model.name}: {res.num_seeds} runs of {args.optimizer} (η = {args.lr:g}, "
+              f"{args.steps} steps), {res.num_diverged} diverged, {out['seconds']:.1f} s"),
              f"{'region':>12} {'SGD ends':>9} {'posterior':>10}"]
     for k, x in shown.items():
         post = "" if masses is None or k not in masses else f"{masses[k]:.3f}"

@@ -110,8 +110,9 @@ def compare(model: Model, ns, optimizer: str | optax.GradientTransformation = "s
         raise ValueError(f"ns must be whole numbers for the data model {model.name}, got {ns}")
     beta = v.as_float("beta", beta, lo=0.0, lo_open=True)
     k_sgd, k_post = jax.random.fold_in(key, 0), jax.random.fold_in(key, 1)
-    common = dict(key=k_sgd, lr=lr, num_seeds=num_seeds, num_steps=num_steps, init=init,
-                  init_noise=init_noise, gradient_noise=gradient_noise, checkpoints=checkpoints)
+    common = {"key": k_sgd, "lr": lr, "num_seeds": num_seeds, "num_steps": num_steps,
+              "init": init, "init_noise": init_noise, "gradient_noise": gradient_noise,
+              "checkpoints": checkpoints}
     if model.is_potential:
         if batch_size is not None:
             raise ValueError(f"model {model.name} is a potential (no data): batch_size must be "

@@ -106,7 +106,7 @@ def _sampler(loss_fn, log_prior, swap_every: int):
         return new, jnp.minimum(1.0, jnp.exp(log_a))
 
     def swap(key, state, nb, parity):
-        w, loss = state[0], state[1]
+        loss = state[1]
         J = nb.shape[-1]
         j = jnp.arange(J)
         lower = (j % 2 == parity) & (j < J - 1)  # rung j proposes with j + 1
