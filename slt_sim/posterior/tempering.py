@@ -156,7 +156,7 @@ def _sampler(loss_fn, log_prior, swap_every: int):
 
 
 def replica_exchange(model: Model, ns, *, key, beta: float = 1.0, num_replicas: int = 8,
-                     num_steps: int = 20_000, num_burnin: int = 5_000, swap_every: int = 10,
+                     num_steps: int = 20_000, num_burnin: int = 5_000, swap_every: int = 2,
                      record_every: int = 100, init=None) -> RegionOccupancy:
     r"""Posterior region occupancy at every n of a ladder, by parallel tempering over n.
 
