@@ -150,3 +150,14 @@ def test_llc_trajectory_vectorised_matches_estimate_llc_and_theory():
     # checkpoint 1 with key fold_in(key, 1) is exactly estimate_llc's chain set for that point
     one = estimate_llc(q, res.params[0, 1], key=jax.random.key(1), n=10_000)
     np.testing.assert_allclose(traj.llc_per_chain[1], one.llc_per_chain, rtol=1e-10)
+
+
+def test_seeds_sharded_over_devices_give_the_same_runs(basins):
+    kw = {"lr": 0.05, "num_steps": 100, "num_seeds": 16, "checkpoints": 3,
+          "key": jax.random.key(7)}
+    sharded = train_sgd(basins, "sgd", **kw)
+    single = train_sgd(basins, "sgd", devices=jax.devices()[:1], **kw)
+    print(f"{jax.device_count()} devices; sharded over {sharded.settings['devices']}")
+    assert sharded.settings["devices"] == min(jax.device_count(), 16)
+    assert single.settings["devices"] == 1
+    np.testing.assert_allclose(sharded.params, single.params, rtol=0, atol=1e-12)

@@ -7,8 +7,9 @@ Every seed s runs the same optimizer on the empirical loss of its data,
 where U_t is the optax update (plain SGD: U = −η·g), B_t a minibatch of |B| indices drawn with
 replacement from the seed's n samples (or all of them: full batch), and σ ξ_t optional isotropic
 Gaussian gradient noise (a model of minibatch noise for potentials, which have no data). For a
-potential L_n = K, so the trajectory does not depend on n at all. Seeds are a ``vmap`` axis;
-the steps run under ``lax.scan`` over checkpoint segments. Seed i uses the key
+potential L_n = K, so the trajectory does not depend on n at all. Seeds are a ``vmap`` axis,
+sharded over the available devices (``jax.sharding``); the steps run under ``lax.scan`` over
+checkpoint segments. Seed i uses the key
 ``fold_in(key, i)``, so a run's first seeds are the same whatever ``num_seeds`` is.
 
 At every checkpoint the result keeps the parameters, the full training loss L_n, the population
@@ -281,7 +282,8 @@ def train_sgd(model_or_loss: Model | Callable, optimizer: str | optax.GradientTr
               data_per_seed: bool = False, init="prior", init_noise: float = 0.0,
               checkpoints: int | Sequence[int] = 101, checkpoint_spacing: str = "linear",
               gradient_noise: float = 0.0, region_fn: Callable | None = None,
-              region_names: Sequence[str] = (), divergence_threshold: float = 1e8) -> SGDResult:
+              region_names: Sequence[str] = (), divergence_threshold: float = 1e8,
+              devices=None) -> SGDResult:
     r"""Run SGD (any optax optimizer) from many seeds at once; record checkpoints.
 
     Each seed minimises the empirical loss L_n(w) = (1/n) Σ ℓ(w; x_i, y_i) of its data (a
@@ -313,6 +315,8 @@ def train_sgd(model_or_loss: Model | Callable, optimizer: str | optax.GradientTr
       gradient_noise: σ of Gaussian noise added to every gradient coordinate.
       region_fn, region_names: for a user loss, ``params -> int`` region index and the names.
       divergence_threshold: a loss above this (or any non-finite value) marks a run diverged.
+      devices: devices to shard the seeds over (default: all of ``jax.devices()``; the largest
+        number of them that divides ``num_seeds`` is used). Results do not depend on it.
 
     Returns:
       :class:`SGDResult` with parameters, loss and region at every checkpoint of every seed and
@@ -412,6 +416,11 @@ def train_sgd(model_or_loss: Model | Callable, optimizer: str | optax.GradientTr
     runner = _runner(objective, opt_spec, len(steps) - 1, n, batch_size, per_seed, init_mode,
                      init_fn, noise > 0)
     seed_keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(S))
+    sharding = seed_sharding(S, devices)
+    if sharding is not None:
+        seed_keys = jax.device_put(seed_keys, sharding)
+        if init_mode == "points":
+            init_arg = jax.device_put(init_arg, sharding)
     hyper = {"lr": jnp.asarray(lr_value), "noise": jnp.asarray(noise),
              "init_noise": jnp.asarray(jitter)}
     shared = None if per_seed else data
@@ -436,6 +445,7 @@ def train_sgd(model_or_loss: Model | Callable, optimizer: str | optax.GradientTr
     settings = {"optimizer": opt_name, "lr": lr_value, "num_steps": T, "num_seeds": S, "n": n,
                 "batch_size": batch_size, "data_per_seed": per_seed, "init": init_mode,
                 "init_noise": jitter, "gradient_noise": noise,
+                "devices": 1 if sharding is None else len(sharding.mesh.devices.ravel()),
                 "model": getattr(model_or_loss, "name", getattr(model_or_loss, "__name__", "loss"))}
     return SGDResult(steps=steps, params=params, loss=loss, population_loss=pop, region=region,
                      region_names=objective.region_names, diverged=diverged,
@@ -444,6 +454,21 @@ def train_sgd(model_or_loss: Model | Callable, optimizer: str | optax.GradientTr
 
 
 # ----------------------------------------------------------------------------- helpers
+def seed_sharding(num_seeds: int, devices=None):
+    """NamedSharding splitting a leading seed axis over the largest usable set of devices.
+
+    Uses ``jax.devices()`` by default (under ``jax.distributed``: every host's devices). The
+    number of devices is the largest divisor of ``num_seeds`` not above the device count, so every
+    device runs the same number of seeds; ``None`` when that is 1.
+    """
+    devs = list(jax.devices() if devices is None else devices)
+    k = max(d for d in range(1, len(devs) + 1) if num_seeds % d == 0)
+    if k == 1:
+        return None
+    mesh = jax.sharding.Mesh(np.asarray(devs[:k]), ("seed",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed"))
+
+
 _OBJECTIVES: dict[int, tuple[Model, _Objective]] = {}
 
 
