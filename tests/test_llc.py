@@ -152,7 +152,7 @@ def test_rrr_3_3_2_1_within_10_percent_of_aoyagi_watanabe():
 def test_same_seed_same_numbers_and_chains_sharded_over_two_devices():
     assert len(jax.devices()) == 2, "tests/conftest.py asks XLA for 2 host devices"
     m = slt.models.normal_crossing((1, 2))
-    kw = dict(n=N, step_size=1e-4, num_chains=4, num_draws=500, num_burnin=100)
+    kw = {"n": N, "step_size": 1e-4, "num_chains": 4, "num_draws": 500, "num_burnin": 100}
     a = estimate_llc(m, jnp.zeros(2), key=jax.random.key(7), **kw)
     b = estimate_llc(m, jnp.zeros(2), key=jax.random.key(7), **kw)
     one = estimate_llc(m, jnp.zeros(2), key=jax.random.key(7), devices=jax.devices()[:1], **kw)
@@ -169,8 +169,8 @@ def test_same_seed_same_numbers_and_chains_sharded_over_two_devices():
 # ------------------------------------------------------------------ restricted LLCs
 def test_weight_restricted_llc_counts_only_the_free_parameters():
     m = slt.models.quadratic(4)                      # λ = 2; two free coordinates → 1
-    kw = dict(n=N, sampler="mala", step_size=1e-3, num_chains=4, num_draws=2000,
-              num_burnin=200)
+    kw = {"n": N, "sampler": "mala", "step_size": 1e-3, "num_chains": 4, "num_draws": 2000,
+              "num_burnin": 200}
     full = estimate_llc(m, jnp.zeros(4), key=jax.random.key(0), **kw)
     half = estimate_llc(m, jnp.zeros(4), key=jax.random.key(0),
                         param_mask=jnp.array([1, 0, 1, 0]), **kw)
@@ -194,8 +194,8 @@ def test_data_restricted_llc_sees_only_the_subset():
 
     w_hat = jnp.linalg.lstsq(x, y)[0]
     w_sub = jnp.linalg.lstsq(x[2000:, :1], y[2000:])[0]
-    kw = dict(sampler="mala", step_size=1e-3, num_chains=8, num_draws=4000, num_burnin=200,
-              localization=1.0)
+    kw = {"sampler": "mala", "step_size": 1e-3, "num_chains": 8, "num_draws": 4000, "num_burnin": 200,
+              "localization": 1.0}
     full = estimate_llc(loss, w_hat, key=jax.random.key(0), data=data, **kw)
     sub = estimate_llc(loss, jnp.array([w_sub[0], w_hat[1]]), key=jax.random.key(0), data=data,
                        data_subset=np.arange(2000, 4000), **kw)
