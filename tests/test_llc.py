@@ -194,8 +194,8 @@ def test_data_restricted_llc_sees_only_the_subset():
 
     w_hat = jnp.linalg.lstsq(x, y)[0]
     w_sub = jnp.linalg.lstsq(x[2000:, :1], y[2000:])[0]
-    kw = {"sampler": "mala", "step_size": 1e-3, "num_chains": 8, "num_draws": 4000, "num_burnin": 200,
-              "localization": 1.0}
+    kw = {"sampler": "mala", "step_size": 1e-3, "num_chains": 8, "num_draws": 4000,
+          "num_burnin": 200, "localization": 1.0}
     full = estimate_llc(loss, w_hat, key=jax.random.key(0), data=data, **kw)
     sub = estimate_llc(loss, jnp.array([w_sub[0], w_hat[1]]), key=jax.random.key(0), data=data,
                        data_subset=np.arange(2000, 4000), **kw)
