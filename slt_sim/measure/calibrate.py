@@ -225,7 +225,7 @@ def _reference(reference, model_or_loss, prob, localizations):
 # ------------------------------------------------------------------------ the sweep
 def _sweep_builder(loss_fn, sampler, options, num_burnin, num_draws, batch_size):
     chains = _llc.chains_fn(loss_fn, sampler, options, num_burnin, num_draws, batch_size)
-    return jax.jit(jax.vmap(chains, in_axes=(None, None, None, None, 0, 0, None)))
+    return jax.jit(jax.vmap(chains, in_axes=(None, None, None, None, None, 0, 0, None)))
 
 
 def _recommend(ok, llc_mean, step_sizes, localizations) -> tuple[tuple[int, int], list[str]]:
@@ -296,7 +296,7 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
     sharding = _llc.chain_sharding(num_chains, devices)
     if sharding is not None:
         keys = jax.device_put(keys, sharding)
-    base = (keys, prob.w_star, prob.data, prob.mask)
+    base = (keys, None, prob.w_star, prob.data, prob.mask)
     rest = (jnp.asarray(grid_e, dtype), jnp.asarray(grid_g, dtype),
             jnp.asarray(prob.nbeta, dtype))
     config = (prob.loss_fn, sampler, options, num_burnin, num_draws, prob.batch_size)
