@@ -294,16 +294,14 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
 
     keys = jax.random.split(jax.random.fold_in(key, 1), num_chains)
     sharding = _llc.chain_sharding(num_chains, devices)
-    if sharding is not None:
-        keys = jax.device_put(keys, sharding)
+    keys = _llc.shard_keys(keys, sharding)
     base = (keys, None, prob.w_star, prob.data, prob.mask)
     rest = (jnp.asarray(grid_e, dtype), jnp.asarray(grid_g, dtype),
             jnp.asarray(prob.nbeta, dtype))
     config = (prob.loss_fn, sampler, options, num_burnin, num_draws, prob.batch_size)
     fn, _ = _llc.compiled(config, base + rest, build=_sweep_builder)
     losses, acc = fn(*base, *rest)
-    losses = np.asarray(losses)
-    acc = np.asarray(acc)
+    losses, acc = _llc.to_host(losses), _llc.to_host(acc)
 
     acceptance = mala_losses = None
     if sampler == "mala":
@@ -312,7 +310,7 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
         m_config = (prob.loss_fn, "mala", (), num_burnin, num_draws, None)
         m_fn, _ = _llc.compiled(m_config, base + rest, build=_sweep_builder)
         m_losses, m_acc = m_fn(*base, *rest)
-        acceptance, mala_losses = np.asarray(m_acc).mean(axis=1), np.asarray(m_losses)
+        acceptance, mala_losses = _llc.to_host(m_acc).mean(axis=1), _llc.to_host(m_losses)
     mala_llc = None
     if mala_losses is not None:
         tail = mala_losses[:, :, num_burnin:]

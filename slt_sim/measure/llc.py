@@ -380,6 +380,30 @@ def prepare(model_or_loss, w_star=None, *, key, data=None, n=None, data_subset=N
                    d_free, init_loss)
 
 
+def shard_keys(keys: Array, sharding) -> Array:
+    """Place the per-chain keys on the chain sharding (one host or, under jax.distributed, many).
+
+    On one host this is ``jax.device_put``. With several processes every process holds the same
+    keys (they come from the same seed), and each contributes the shards of its own devices.
+    """
+    if sharding is None:
+        return keys
+    if jax.process_count() == 1:
+        return jax.device_put(keys, sharding)
+    raw = np.asarray(jax.random.key_data(keys))
+    arr = jax.make_array_from_callback(raw.shape, sharding, lambda index: raw[index])
+    return jax.random.wrap_key_data(arr, impl=jax.random.key_impl(keys))
+
+
+def to_host(x) -> np.ndarray:
+    """A (possibly multi-host sharded) array as one NumPy array on every process."""
+    if getattr(x, "is_fully_addressable", True):
+        return np.asarray(x)
+    from jax.experimental import multihost_utils
+
+    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+
+
 # ------------------------------------------------------------------------ public API
 def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Array,
                  data: Any = None, n: int | None = None, sampler: str = "sgld",
@@ -477,8 +501,8 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
     init_loss = prob.init_loss
     t0 = time.perf_counter()
     losses, acc = fn(*args)
-    losses = np.asarray(jax.block_until_ready(losses))
-    acc = np.asarray(acc)
+    losses = to_host(jax.block_until_ready(losses))
+    acc = to_host(acc)
     sampling_s = time.perf_counter() - t0
 
     burn, trace = losses[:, :num_burnin], losses[:, num_burnin:]
