@@ -489,8 +489,7 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
 
     keys = jax.random.split(jax.random.fold_in(key, 1), num_chains)
     sharding = chain_sharding(num_chains, devices)
-    if sharding is not None:
-        keys = jax.device_put(keys, sharding)
+    keys = shard_keys(keys, sharding)
     dtype = jnp.result_type(float)
     batch_key = jax.random.fold_in(key, 2) if shared_batches and bsz is not None else None
     args = (keys, batch_key, w_star, data, mask, jnp.asarray(eps, dtype),
