@@ -83,7 +83,10 @@ def test_minibatches_walk_through_a_fresh_permutation_each_epoch():
 def test_mask_freezes_parameters_and_pytrees_work():
     w0 = {"free": jnp.ones(3), "frozen": jnp.full((2, 2), 0.5)}
     mask = {"free": jnp.ones(3), "frozen": jnp.zeros((2, 2))}
-    loss = lambda w, batch: jnp.sum(w["free"] ** 2) + jnp.sum(w["frozen"] ** 2)  # noqa: E731
+
+    def loss(w, batch):
+        return jnp.sum(w["free"] ** 2) + jnp.sum(w["frozen"] ** 2)
+
     for name in sgmcmc.SAMPLERS:
         smp = sgmcmc.build_sampler(name, sgmcmc.localized_potential(loss, w0, 10.0, 1.0),
                                    1e-3, mask)

@@ -59,7 +59,8 @@ class LLCTrajectory:
 def _vectorised(loss_fn: Callable, sampler: str, options: tuple, num_burnin: int,
                 num_draws: int, batch_size: int | None):
     run = _llc.chains_fn(loss_fn, sampler, options, num_burnin, num_draws, batch_size)
-    many = jax.vmap(run, in_axes=(0, 0, None, None, None, None, None))
+    # run(keys, batch_key, w_star, data, mask, ε, γ, nβ): vmap over (checkpoint keys, w_star)
+    many = jax.vmap(run, in_axes=(0, None, 0, None, None, None, None, None))
     init = jax.vmap(loss_fn, in_axes=(0, None))
     return jax.jit(many), jax.jit(init)
 
@@ -123,7 +124,7 @@ def llc_trajectory(model_or_loss: Model | Callable, run: SGDResult | Any, *, key
     keys = jax.vmap(lambda k: jax.random.split(jax.random.fold_in(key, k), num_chains))(
         jnp.asarray(idx))
     dtype = jnp.result_type(float)
-    losses, _ = many(keys, params, prob.data, None, jnp.asarray(eps, dtype),
+    losses, _ = many(keys, None, params, prob.data, None, jnp.asarray(eps, dtype),
                      jnp.asarray(gamma, dtype), jnp.asarray(prob.nbeta, dtype))
     init_loss = np.asarray(init(params, prob.data))
     draws = np.asarray(losses)[:, :, num_burnin:]

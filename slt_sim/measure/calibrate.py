@@ -59,6 +59,8 @@ class CalibrationResult:
       rhat, drift: split R-hat of the loss trace and λ̂(second half) − λ̂(first half).
       diverged: True where some chain diverged.
       acceptance: MALA acceptance rate at the same (ε, γ) (None when not computed).
+      mala_llc: λ̂ from those MALA chains (exact up to Monte Carlo error and mixing; the
+        difference llc_mean − mala_llc is the sampler's discretisation/minibatch bias).
       ok: settings passing every check (see the module docstring).
       warnings: per setting, the plain-language warnings of the estimator.
       reference: the value λ̂ is compared with (per γ for exact quadrature), or None.
@@ -79,6 +81,7 @@ class CalibrationResult:
     drift: np.ndarray
     diverged: np.ndarray
     acceptance: np.ndarray | None
+    mala_llc: np.ndarray | None
     ok: np.ndarray
     warnings: tuple
     reference: np.ndarray | float | None
@@ -100,18 +103,18 @@ class CalibrationResult:
     def table(self) -> str:
         """The sweep as text: one line per (ε, γ)."""
         head = f"{'ε':>9} {'γ':>8} {'λ̂':>9} {'s.e.':>7} {'R-hat':>6} {'drift':>7}"
-        head += f" {'MALA acc':>8}" if self.acceptance is not None else ""
+        head += f" {'MALA acc':>8} {'MALA λ̂':>8}" if self.acceptance is not None else ""
         head += f" {'bias':>8}" if self.bias is not None else ""
         lines = [head]
         for i, eps in enumerate(self.step_sizes):
             for j, gam in enumerate(self.localizations):
                 row = (f"{eps:9.2g} {gam:8.3g} {self.llc_mean[i, j]:9.4g} "
                        f"{self.llc_std[i, j]:7.2g} {self.rhat[i, j]:6.3f} "
-                       f"{self.drift[i, j]:+7.3f}")
+                       f"{self.drift[i, j]:7.3f}")
                 if self.acceptance is not None:
-                    row += f" {self.acceptance[i, j]:8.3f}"
+                    row += f" {self.acceptance[i, j]:8.3f} {self.mala_llc[i, j]:8.4g}"
                 if self.bias is not None:
-                    row += f" {self.bias[i, j]:+8.3f}"
+                    row += f" {self.bias[i, j]:8.3f}"
                 flags = ("  ← recommended" if (i, j) == tuple(self.recommended_index) else "") \
                     + ("" if self.ok[i, j] else "  ✗") + (" diverged" if self.diverged[i, j]
                                                           else "")
@@ -127,7 +130,8 @@ class CalibrationResult:
             "step_sizes": arr(self.step_sizes), "localizations": arr(self.localizations),
             "llc_mean": arr(self.llc_mean), "llc_std": arr(self.llc_std), "rhat": arr(self.rhat),
             "drift": arr(self.drift), "diverged": arr(self.diverged),
-            "acceptance": arr(self.acceptance), "ok": arr(self.ok),
+            "acceptance": arr(self.acceptance), "mala_llc": arr(self.mala_llc),
+            "ok": arr(self.ok),
             "reference": arr(self.reference), "reference_kind": self.reference_kind,
             "bias": arr(self.bias), "recommended": dict(self.recommended),
             "notes": list(self.notes), "nbeta": self.nbeta, "n": self.n,
@@ -204,8 +208,6 @@ def _reference(reference, model_or_loss, prob, localizations):
     if reference is None:
         return None, None
     if isinstance(reference, str):
-        if reference != "auto":
-            raise ValueError(f"reference must be 'auto', None or a number, got {reference!r}")
         if isinstance(model_or_loss, Model):
             model = model_or_loss
             if model.is_potential and model.dim <= 3 and prob.mask is None:
@@ -217,13 +219,13 @@ def _reference(reference, model_or_loss, prob, localizations):
                     and prob.mask is None):
                 return float(model.lam), "theory"
         return None, None
-    return v.as_float("reference", reference), "given"
+    return float(reference), "given"
 
 
 # ------------------------------------------------------------------------ the sweep
 def _sweep_builder(loss_fn, sampler, options, num_burnin, num_draws, batch_size):
     chains = _llc.chains_fn(loss_fn, sampler, options, num_burnin, num_draws, batch_size)
-    return jax.jit(jax.vmap(chains, in_axes=(None, None, None, None, 0, 0, None)))
+    return jax.jit(jax.vmap(chains, in_axes=(None, None, None, None, None, 0, 0, None)))
 
 
 def _recommend(ok, llc_mean, step_sizes, localizations) -> tuple[tuple[int, int], list[str]]:
@@ -279,6 +281,10 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
     num_chains = v.as_int("num_chains", num_chains, lo=1)
     num_draws = v.as_int("num_draws", num_draws, lo=4)
     num_burnin = v.as_int("num_burnin", num_burnin, lo=0)
+    if isinstance(reference, str) and reference != "auto":
+        raise ValueError(f"reference must be 'auto', None or a number, got {reference!r}")
+    if reference is not None and not isinstance(reference, str):
+        reference = v.as_float("reference", reference)
     prob = _llc.prepare(model_or_loss, w_star, key=key, data=data, n=n,
                         data_subset=data_subset, nbeta=nbeta, param_mask=param_mask,
                         batch_size=batch_size, sampler=sampler)
@@ -288,24 +294,29 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
 
     keys = jax.random.split(jax.random.fold_in(key, 1), num_chains)
     sharding = _llc.chain_sharding(num_chains, devices)
-    if sharding is not None:
-        keys = jax.device_put(keys, sharding)
-    base = (keys, prob.w_star, prob.data, prob.mask)
+    keys = _llc.shard_keys(keys, sharding)
+    base = (keys, None, prob.w_star, prob.data, prob.mask)
     rest = (jnp.asarray(grid_e, dtype), jnp.asarray(grid_g, dtype),
             jnp.asarray(prob.nbeta, dtype))
     config = (prob.loss_fn, sampler, options, num_burnin, num_draws, prob.batch_size)
     fn, _ = _llc.compiled(config, base + rest, build=_sweep_builder)
     losses, acc = fn(*base, *rest)
-    losses = np.asarray(losses)
-    acc = np.asarray(acc)
+    losses, acc = _llc.to_host(losses), _llc.to_host(acc)
 
-    acceptance = None
+    acceptance = mala_losses = None
     if sampler == "mala":
-        acceptance = acc.mean(axis=1)
+        acceptance, mala_losses = acc.mean(axis=1), losses
     elif mala:
         m_config = (prob.loss_fn, "mala", (), num_burnin, num_draws, None)
         m_fn, _ = _llc.compiled(m_config, base + rest, build=_sweep_builder)
-        acceptance = np.asarray(m_fn(*base, *rest)[1]).mean(axis=1)
+        m_losses, m_acc = m_fn(*base, *rest)
+        acceptance, mala_losses = _llc.to_host(m_acc).mean(axis=1), _llc.to_host(m_losses)
+    mala_llc = None
+    if mala_losses is not None:
+        tail = mala_losses[:, :, num_burnin:]
+        with np.errstate(invalid="ignore"):
+            mala_llc = (prob.nbeta * (tail.mean(axis=(1, 2)) - prob.init_loss)).reshape(
+                eps.size, gam.size)
 
     shape = (eps.size, gam.size)
     mean, std, rhat, drift = (np.empty(shape) for _ in range(4))
@@ -336,7 +347,8 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
     return CalibrationResult(
         step_sizes=eps, localizations=gam, llc_mean=mean, llc_std=std, rhat=rhat, drift=drift,
         diverged=diverged,
-        acceptance=None if acceptance is None else acceptance.reshape(shape), ok=ok,
+        acceptance=None if acceptance is None else acceptance.reshape(shape),
+        mala_llc=mala_llc, ok=ok,
         warnings=tuple(warns), reference=ref, reference_kind=kind, bias=bias,
         recommended={"step_size": float(eps[ri]), "localization": float(gam[rj])},
         recommended_index=(ri, rj), notes=tuple(notes), nbeta=prob.nbeta, n=prob.n,

@@ -296,18 +296,27 @@ def build_sampler(name: str, potential_fn: PotentialFn, step_size, mask: Params 
 
 # ------------------------------------------------------------------------ running a chain
 def run_chain(sampler: Sampler, key: Array, position: Params, data: Batch, num_steps: int,
-              batch_size: int | None = None) -> tuple[Any, StepInfo]:
+              batch_size: int | None = None, batch_key: Array | None = None
+              ) -> tuple[Any, StepInfo]:
     """Run one chain for ``num_steps`` steps with ``lax.scan``; returns (final state, infos).
 
     Minibatches: with ``batch_size`` b < n, every epoch draws one random permutation of the n
     samples and walks through it in n // b consecutive batches (the remainder of each epoch
-    is skipped); the permutation is refreshed at the start of each epoch inside the scan. With
+    is skipped): an outer ``lax.scan`` over epochs draws the permutation, an inner one walks its
+    batches, so the O(n log n) shuffle is paid once per epoch, not per step. With
     ``batch_size=None`` (or b ≥ n) every step uses the full ``data``. ``data`` may be ``None``
     (a potential: the loss takes no data) or any pytree of arrays with the sample index as its
     leading axis. Vectorise over chains with ``jax.vmap`` over ``key`` (and ``position``).
+
+    ``batch_key``: key of the epoch permutations (default: derived from ``key``, so every chain
+    has its own batch order). Pass one un-vmapped key to give all chains the same batch order
+    (as devinterp does by default): the shuffles are then computed once for all chains, which
+    is much cheaper with many chains, at the price of chains sharing their minibatch noise.
+    A permutation is the argsort of n random 32-bit integers (one sort).
     """
-    k_init, k_perm, k_steps = jax.random.split(key, 3)
-    del k_init
+    _, k_perm, k_steps = jax.random.split(key, 3)
+    if batch_key is not None:
+        k_perm = batch_key
     n = None if data is None else int(jax.tree.leaves(data)[0].shape[0])
     full = data is None or batch_size is None or batch_size >= n
     state = sampler.init(position, data)
@@ -321,21 +330,29 @@ def run_chain(sampler: Sampler, key: Array, position: Params, data: Batch, num_s
 
     b = int(batch_size)
     per_epoch = n // b
+    full_epochs, rest = divmod(num_steps, per_epoch)
 
-    def body(carry, inputs):
-        st, perm = carry
-        t, k = inputs
-        j = t % per_epoch
-        perm = jax.lax.cond(j == 0,
-                            lambda p: jax.random.permutation(jax.random.fold_in(k_perm,
-                                                                                t // per_epoch),
-                                                             n),
-                            lambda p: p, perm)
-        idx = jax.lax.dynamic_slice_in_dim(perm, j * b, b)
+    def epoch_batches(e):
+        bits = jax.random.bits(jax.random.fold_in(k_perm, e), (n,), jnp.uint32)
+        perm = jnp.argsort(bits)
+        return perm[:per_epoch * b].reshape(per_epoch, b)
+
+    def step_on(st, inputs):
+        idx, k = inputs
         batch = jax.tree.map(lambda x: jnp.take(x, idx, axis=0), data)
-        st, info = sampler.step(k, st, batch)
-        return (st, perm), info
+        return sampler.step(k, st, batch)
 
-    perm0 = jnp.arange(n)
-    (state, _), infos = jax.lax.scan(body, (state, perm0), (jnp.arange(num_steps), step_keys))
+    def epoch(st, inputs):
+        e, keys = inputs
+        return jax.lax.scan(step_on, st, (epoch_batches(e), keys))
+
+    main = full_epochs * per_epoch
+    state, infos = jax.lax.scan(
+        epoch, state, (jnp.arange(full_epochs),
+                       step_keys[:main].reshape((full_epochs, per_epoch) + step_keys.shape[1:])))
+    infos = jax.tree.map(lambda x: x.reshape((main,) + x.shape[2:]), infos)
+    if rest:
+        idx = epoch_batches(full_epochs)[:rest]
+        state, tail = jax.lax.scan(step_on, state, (idx, step_keys[main:]))
+        infos = jax.tree.map(lambda a, c: jnp.concatenate([a, c]), infos, tail)
     return state, infos
