@@ -3,6 +3,7 @@ interactive explorers. Plotting only reads engine results."""
 
 from .phase import (plot_free_energy, plot_posterior_snapshots, plot_region_free_energies,
                     plot_region_masses)
+from .sgd import plot_sgd_vs_bayes, plot_training_curves, plot_trajectories
 
 __all__ = ["plot_free_energy", "plot_posterior_snapshots", "plot_region_free_energies",
-           "plot_region_masses"]
+           "plot_region_masses", "plot_sgd_vs_bayes", "plot_training_curves", "plot_trajectories"]
