@@ -188,3 +188,38 @@ def test_custom_model_with_progress_bar_during_the_sweep(monkeypatch):
     assert explorer.progress.layout.visibility == "hidden"
     assert crit == pytest.approx(1050 / 2, rel=0.01)
     assert explorer.last_error is None
+
+
+def test_sgd_overlay_matches_train_sgd(explorer):
+    import jax
+
+    from slt_sim.dynamics.sgd import train_sgd
+
+    explorer.landscape_picker.value = "two basins, 2-D"
+    explorer.beta_slider.value = 1.0
+    explorer.n_slider.value = 3000.0
+    without = bytes(explorer.image.value)
+    with explorer.holding():
+        explorer.lr_slider.value = 0.05
+        explorer.steps_slider.value = 200
+        explorer.seeds_slider.value = 32
+    explorer.sgd_box.value = True
+    with_sgd = bytes(explorer.image.value)
+    direct = train_sgd(explorer.model, "sgd", key=jax.random.key(0), num_steps=200,
+                       num_seeds=32, lr=0.05)
+    ends = explorer.sgd.final_region_fractions()
+    print(f"\nSGD (lr 0.05, 200 steps, 32 runs) ends {ends}; posterior at n=3000 "
+          f"{_masses(explorer.posterior)}")
+    assert with_sgd != without
+    np.testing.assert_array_equal(np.asarray(explorer.sgd.params), np.asarray(direct.params))
+    assert "SGD ends" in explorer.status.value
+    # gradient descent is local: from uniform prior draws both basins are reached, in a ratio
+    # that has nothing to do with the posterior masses at any n
+    assert 0.0 < ends["singular"] < 1.0 and 0.0 < ends["regular"] < 1.0
+    run = explorer.sgd
+    explorer.n_slider.value = 5000.0                    # n does not rerun SGD on a potential
+    assert explorer.sgd is run
+    explorer.lr_slider.value = 0.2
+    assert explorer.sgd is not run
+    explorer.sgd_box.value = False
+    assert explorer.sgd is None and "SGD" not in explorer.status.value

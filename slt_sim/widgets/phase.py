@@ -16,9 +16,11 @@ from __future__ import annotations
 import dataclasses
 
 import ipywidgets as widgets
+import jax
 import numpy as np
 
 from .. import _validate as v
+from ..dynamics.sgd import SGDResult, train_sgd
 from ..models import two_basins_1d, two_basins_2d
 from ..models.base import Model
 from ..models.priors import gaussian
@@ -26,10 +28,17 @@ from ..posterior.exact import ExactPosterior, exact_posterior
 from ..posterior.grid import QuadratureGrid, default_grid, graded_grid
 from ..posterior.phase import PhaseSweep, phase_sweep
 from ..viz.phase import plot_posterior_snapshots, plot_region_masses
+from ..viz.sgd import plot_trajectories
 from ._frame import TwoPanelExplorer, fmt_n
 
 #: the landscapes offered by the picker (name → constructor)
 LANDSCAPES = {"two basins, 1-D": two_basins_1d, "two basins, 2-D": two_basins_2d}
+
+#: choices of the SGD controls (a new seed count compiles once; steps and rate do not)
+SGD_STEPS = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+SGD_SEEDS = (8, 16, 32, 64, 128, 256)
+#: at most this many SGD runs are drawn (all of them count in the status line)
+SGD_DRAWN = 32
 
 #: prior choices: the model's own prior, or an isotropic Gaussian N(c·1, s² I) cut to the box
 PRIOR_CHOICES = ("model's own", "Gaussian")
@@ -65,7 +74,10 @@ class PhaseExplorer(TwoPanelExplorer):
     r"""Interactive Bayesian phase change: posterior at n, and region masses against n.
 
     Controls: landscape picker, prior (the model's own or a Gaussian with centre and scale), n on
-    a log slider, β on a log slider, log-density toggle. Every control fires its update
+    a log slider, β on a log slider, log-density toggle, and SGD runs (learning rate, steps,
+    number of seeds): full-batch gradient descent on L from prior draws
+    (:func:`~slt_sim.dynamics.sgd.train_sgd`, key 0), drawn over the posterior with the fraction
+    of runs ending in each basin beside the posterior masses. Every control fires its update
     synchronously, so setting ``explorer.n_slider.value = 5000`` in code redraws at once.
 
     Args:
@@ -81,6 +93,7 @@ class PhaseExplorer(TwoPanelExplorer):
       grid: its quadrature grid (:func:`explorer_grid`).
       posterior: the :class:`ExactPosterior` at the current n and β.
       sweep: the :class:`PhaseSweep` over ``sweep_ns`` at the current β.
+      sgd: the :class:`~slt_sim.dynamics.sgd.SGDResult` shown, or None when SGD is off.
     """
 
     def __init__(self, model: Model | None = None, *, n: float = 1000.0, beta: float = 1.0,
@@ -118,14 +131,25 @@ class PhaseExplorer(TwoPanelExplorer):
             value=beta, base=10, min=-1, max=1, step=0.01, description="β",
             continuous_update=False, readout_format=".3g")
         self.log_scale_box = widgets.Checkbox(value=False, description="log density")
+        self.sgd_box = widgets.Checkbox(value=False, description="SGD runs")
+        self.lr_slider = widgets.FloatLogSlider(
+            value=0.05, base=10, min=-3, max=0, step=0.05, description="learning rate",
+            continuous_update=False, readout_format=".3g", style=style)
+        self.steps_slider = widgets.SelectionSlider(
+            options=SGD_STEPS, value=500, description="steps", continuous_update=False)
+        self.seeds_slider = widgets.SelectionSlider(
+            options=SGD_SEEDS, value=64, description="seeds", continuous_update=False)
         super().__init__([[self.landscape_picker, self.prior_picker],
                           [self.prior_centre_slider, self.prior_scale_slider],
-                          [self.n_slider, self.beta_slider, self.log_scale_box]])
+                          [self.n_slider, self.beta_slider, self.log_scale_box],
+                          [self.sgd_box, self.lr_slider, self.steps_slider, self.seeds_slider]])
         self.add_class("slt-phase-explorer")
         for w, name in ((self.n_slider, "n"), (self.beta_slider, "beta"),
                         (self.landscape_picker, "landscape"), (self.prior_picker, "prior"),
                         (self.prior_centre_slider, "prior-centre"),
-                        (self.prior_scale_slider, "prior-scale")):
+                        (self.prior_scale_slider, "prior-scale"), (self.sgd_box, "sgd"),
+                        (self.lr_slider, "lr"), (self.steps_slider, "steps"),
+                        (self.seeds_slider, "seeds")):
             w.add_class(f"slt-control-{name}")
 
         self._observe(self.landscape_picker, self._on_landscape)
@@ -134,6 +158,10 @@ class PhaseExplorer(TwoPanelExplorer):
         self._observe(self.beta_slider, self._on_model)
         self._observe(self.n_slider, self._on_n)
         self._observe(self.log_scale_box, self._draw)
+        for w in (self.sgd_box, self.lr_slider, self.steps_slider, self.seeds_slider):
+            self._observe(w, self._on_sgd)
+        self.sgd: SGDResult | None = None
+        self._sgd_runs: dict = {}
         self.model: Model
         self.grid: QuadratureGrid
         self.posterior: ExactPosterior
@@ -195,10 +223,31 @@ class PhaseExplorer(TwoPanelExplorer):
                 self._sweeps[key] = (self.model, phase_sweep(self.model, self.sweep_ns,
                                                              beta=self.beta, grid=self.grid))
         self.sweep = self._sweeps[key][1]
+        self._run_sgd()
         self._on_n()
 
     def _refresh(self) -> None:
         self._on_model()
+
+    def _on_sgd(self) -> None:
+        self._run_sgd()
+        self._draw()
+
+    def _run_sgd(self) -> None:
+        """SGD from ``seeds`` prior draws (key 0) on the model's loss; cached per setting."""
+        for w in (self.lr_slider, self.steps_slider, self.seeds_slider):
+            w.disabled = not self.sgd_box.value
+        if not self.sgd_box.value:
+            self.sgd = None
+            return
+        key = (id(self.model), float(self.lr_slider.value), int(self.steps_slider.value),
+               int(self.seeds_slider.value))
+        if key not in self._sgd_runs:
+            with self.busy(f"{key[3]} SGD runs of {key[2]} steps…"):
+                self._sgd_runs[key] = (self.model, train_sgd(
+                    self.model, "sgd", key=jax.random.key(0), num_steps=key[2],
+                    num_seeds=key[3], lr=key[1]))
+        self.sgd = self._sgd_runs[key][1]
 
     def _on_n(self) -> None:
         self.posterior = exact_posterior(self.model, [self.n], beta=self.beta, grid=self.grid,
@@ -216,6 +265,10 @@ class PhaseExplorer(TwoPanelExplorer):
         return self.n, None, f"n = {fmt_n(self.n)}"
 
     def _plot_moving(self, subfig) -> None:
+        if self.sgd is not None:
+            plot_trajectories(self.sgd, posterior=self.posterior, model=self.model,
+                              max_runs=SGD_DRAWN, fig=subfig)
+            return
         loss = None
         if self.model.dim == 1:
             potential = self.model.potential
@@ -238,6 +291,11 @@ class PhaseExplorer(TwoPanelExplorer):
             parts.append(text)
         else:
             parts.append("no phase change within the sweep")
+        if self.sgd is not None:
+            ends = self.sgd.final_region_fractions()
+            text = ", ".join(f"{r}: {ends[r]:.2f}" for r in self.sgd.region_names)
+            extra = "".join(f", {k}: {ends[k]:.2f}" for k in ("none", "diverged") if ends[k])
+            parts.append(f"<b>SGD ends</b> ({self.sgd.num_seeds} runs) {text}{extra}")
         return " &nbsp;|&nbsp; ".join(parts)
 
 
