@@ -5,6 +5,7 @@ cell) to use it. Figures are rendered as PNG into an ``ipywidgets.Image``; every
 update synchronously, so code can drive an explorer by setting ``slider.value``.
 """
 
+from .llc import LLCExplorer
 from .phase import PhaseExplorer
 
-__all__ = ["PhaseExplorer"]
+__all__ = ["LLCExplorer", "PhaseExplorer"]

@@ -219,6 +219,7 @@ class TwoPanelExplorer(Explorer):
         raise NotImplementedError
 
     def _marker(self) -> tuple[float, float | None, str]:
+        """x of the marker line, y of the marker point (None: no point; clipped to the axes)."""
         raise NotImplementedError
 
     def _status_html(self) -> str:
@@ -250,6 +251,7 @@ class TwoPanelExplorer(Explorer):
         self._plot_moving(left)
         ax = right.subplots()
         self._plot_static(ax)
+        ax.set_autoscale_on(False)          # the marker never rescales the static panel
         line = ax.axvline(1.0, color="tab:red", lw=1.5)
         point = ax.plot([], [], "o", color="tab:red", ms=7, zorder=5)[0]
         label = ax.text(1.0, 0.97, "", color="tab:red", fontsize=8, ha="left", va="top",
@@ -263,7 +265,13 @@ class TwoPanelExplorer(Explorer):
     def _place_marker(self) -> None:
         _, line, point, label = self._parts
         x, y, text = self._marker()
+        if y is not None:
+            lo, hi = point.axes.get_ylim()
+            y = min(max(y, min(lo, hi)), max(lo, hi)) if np.isfinite(y) else None
         line.set_xdata([x, x])
         point.set_data([x] if y is not None else [], [y] if y is not None else [])
+        ax = line.axes
+        frac = ax.transAxes.inverted().transform(ax.transData.transform((x, ax.get_ylim()[0])))[0]
         label.set_x(x)
-        label.set_text(f" {text}")
+        label.set_horizontalalignment("right" if frac > 0.6 else "left")
+        label.set_text(f" {text} " if frac > 0.6 else f" {text}")
