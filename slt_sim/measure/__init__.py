@@ -1,4 +1,1 @@
-"""What SLT measures from posteriors: learning coefficients (LLC, volume scaling, ...)."""
-
-from .calibrate import CalibrationResult, calibrate_llc  # noqa: F401
-from .llc import LLCResult, estimate_llc  # noqa: F401
+"""What SLT measures from posteriors: free-energy slopes, volume scaling, WBIC, LLC."""

@@ -1,3 +1,1 @@
-"""Posterior engines: every one targets p_n^β(w) ∝ φ(w) exp(−nβ L_n(w)) (or its localised form)."""
-
-from . import sgmcmc  # noqa: F401
+"""Engines that turn (model, data, n, β) into a posterior: exact grid quadrature, NUTS, SGMCMC."""
