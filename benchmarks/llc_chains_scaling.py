@@ -22,7 +22,7 @@ import jax
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import slt_sim as slt  # noqa: E402
-from slt_sim.measure import estimate_llc  # noqa: E402
+from slt_sim.measure.llc import estimate_llc  # noqa: E402
 
 
 def main() -> None:

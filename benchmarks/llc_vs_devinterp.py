@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import slt_sim as slt  # noqa: E402
-from slt_sim.measure import estimate_llc  # noqa: E402
+from slt_sim.measure.llc import estimate_llc  # noqa: E402
 
 
 def parse() -> argparse.Namespace:

@@ -65,6 +65,8 @@ def _theory_lambda(args, model):
     """Theory λ for the LLC's own prior (the Gaussian localisation: h = 0 for crossings)."""
     if args.model == "normal-crossing":
         return float(theory.normal_crossing(args.k).lam)
+    if model.is_potential and model.regions and model.regions[0].lam is not None:
+        return float(model.regions[0].lam)          # w* is the centre of the first region
     return model.lam_float
 
 
