@@ -7,5 +7,6 @@ update synchronously, so code can drive an explorer by setting ``slider.value``.
 
 from .llc import LLCExplorer
 from .phase import PhaseExplorer
+from .tms import TMSExplorer, TMSSettings
 
-__all__ = ["LLCExplorer", "PhaseExplorer"]
+__all__ = ["LLCExplorer", "PhaseExplorer", "TMSExplorer", "TMSSettings"]

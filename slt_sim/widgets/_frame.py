@@ -195,7 +195,7 @@ class TwoPanelExplorer(Explorer):
 
     Subclasses implement :meth:`_static_key` (what the right panel depends on),
     :meth:`_plot_moving` (draw the left panel into a subfigure), :meth:`_plot_static` (draw the
-    right panel into an axes) and :meth:`_marker` (x of the vertical marker on the right panel,
+    right panel into a subfigure, return the axes for the marker) and :meth:`_marker` (x of the vertical marker on the right panel,
     an optional y for a marker point, and its label). A move that keeps the static key redraws
     only the left panel and the marker over the cached pixels of the rest (BlittedFigure).
     """
@@ -215,7 +215,8 @@ class TwoPanelExplorer(Explorer):
     def _plot_moving(self, subfig) -> None:
         raise NotImplementedError
 
-    def _plot_static(self, ax) -> None:
+    def _plot_static(self, subfig):
+        """Draw the static panel into ``subfig``; return the axes that carries the marker."""
         raise NotImplementedError
 
     def _marker(self) -> tuple[float, float | None, str]:
@@ -249,8 +250,7 @@ class TwoPanelExplorer(Explorer):
         fig = Figure(figsize=self.figsize, layout="constrained")
         left, right = fig.subfigures(1, 2, width_ratios=self.width_ratios)
         self._plot_moving(left)
-        ax = right.subplots()
-        self._plot_static(ax)
+        ax = self._plot_static(right)
         ax.set_autoscale_on(False)          # the marker never rescales the static panel
         line = ax.axvline(1.0, color="tab:red", lw=1.5)
         point = ax.plot([], [], "o", color="tab:red", ms=7, zorder=5)[0]

@@ -149,13 +149,15 @@ class LLCExplorer(TwoPanelExplorer):
     def _static_key(self):
         return id(self.calibration)
 
-    def _plot_static(self, ax) -> None:
+    def _plot_static(self, subfig):
+        ax = subfig.subplots()
         self.calibration.plot(ax=ax)
         ax.set_xlim(10 ** self.step_slider.min, 10 ** self.step_slider.max)
         top = max(ax.get_ylim()[1], 1.5 * float(self.model.lam or 0.0))
         ax.set_ylim(min(0.0, ax.get_ylim()[0]), top)
         ax.set_title(f"calibration map, nβ = {self.calibration.nbeta:,.0f} "
                      f"(✗ fails a check)", fontsize=9)
+        return ax
 
     def _marker(self) -> tuple[float, float, str]:
         return (float(self.step_slider.value), float(self.result.llc_mean),

@@ -258,8 +258,10 @@ class PhaseExplorer(TwoPanelExplorer):
     def _static_key(self):
         return (id(self.sweep), self.log_scale_box.value)
 
-    def _plot_static(self, ax) -> None:
+    def _plot_static(self, subfig):
+        ax = subfig.subplots()
         plot_region_masses(self.sweep, ax=ax)
+        return ax
 
     def _marker(self) -> tuple[float, None, str]:
         return self.n, None, f"n = {fmt_n(self.n)}"
