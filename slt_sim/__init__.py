@@ -23,8 +23,13 @@ if _os.environ.get("SLT_SIM_X64", "1") != "0":
     _jax.config.update("jax_enable_x64", True)
 
 from . import models, theory  # noqa: E402
+from .measure.free_energy import free_energy_lambda  # noqa: E402
 from .models import Data, Model  # noqa: E402
+from .posterior.exact import exact_posterior  # noqa: E402
+from .posterior.grid import graded_grid, uniform_grid  # noqa: E402
+from .posterior.phase import phase_sweep  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["Data", "Model", "models", "theory", "__version__"]
+__all__ = ["Data", "Model", "exact_posterior", "free_energy_lambda", "graded_grid", "models",
+           "phase_sweep", "theory", "uniform_grid", "__version__"]

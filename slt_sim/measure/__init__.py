@@ -1,3 +1,3 @@
-"""What SLT measures: volume scaling (λ, m from V(ε)), and more to come."""
+"""What SLT measures from posteriors: free-energy slopes, volume scaling, WBIC, LLC."""
 
 from .volume import VolumeCurve, VolumeScalingResult, volume_curve, volume_scaling  # noqa: F401

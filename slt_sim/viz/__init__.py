@@ -1,0 +1,8 @@
+"""Figures (matplotlib ``Figure`` objects, never pyplot state) and, in ``slt_sim.widgets``,
+interactive explorers. Plotting only reads engine results."""
+
+from .phase import (plot_free_energy, plot_posterior_snapshots, plot_region_free_energies,
+                    plot_region_masses)
+
+__all__ = ["plot_free_energy", "plot_posterior_snapshots", "plot_region_free_energies",
+           "plot_region_masses"]
