@@ -24,6 +24,7 @@ if _os.environ.get("SLT_SIM_X64", "1") != "0":
 
 from . import models, theory  # noqa: E402
 from .measure.free_energy import free_energy_lambda  # noqa: E402
+from .measure.volume import volume_scaling  # noqa: E402
 from .models import Data, Model  # noqa: E402
 from .posterior.exact import exact_posterior  # noqa: E402
 from .posterior.grid import graded_grid, uniform_grid  # noqa: E402
@@ -32,4 +33,4 @@ from .posterior.phase import phase_sweep  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = ["Data", "Model", "exact_posterior", "free_energy_lambda", "graded_grid", "models",
-           "phase_sweep", "theory", "uniform_grid", "__version__"]
+           "phase_sweep", "theory", "uniform_grid", "volume_scaling", "__version__"]

@@ -201,10 +201,15 @@ def _line_kernel(kfun, dim: int, axis: int, kind: str):
     def sizes(outer, nodes):
         """Largest number of sign changes of ∂K/∂x (and of monotone runs) on these lines."""
         x = jnp.broadcast_to(nodes, (outer.shape[0], nodes.shape[0]))
-        _, dk = k_and_slope(assemble(outer, x))
-        sgn = jnp.sign(dk)
-        n_change = jnp.sum(sgn[:, :-1] * sgn[:, 1:] < 0, axis=1)
-        n_runs = 1 + jnp.sum(sgn[:, :-1] != sgn[:, 1:], axis=1) + jnp.sum(sgn == 0, axis=1)
+        k, dk = k_and_slope(assemble(outer, x))
+        finite = jnp.isfinite(k)
+        sgn = jnp.where(finite, jnp.sign(dk), 0.0)
+        both = finite[:, :-1] & finite[:, 1:]
+        n_change = jnp.sum(both & (sgn[:, :-1] * sgn[:, 1:] < 0), axis=1)
+        # run boundaries: sign changes, interior zero slopes, region boundaries (finite ↔ ∞)
+        n_runs = (1 + jnp.sum(both & (sgn[:, :-1] != sgn[:, 1:]), axis=1)
+                  + jnp.sum(finite & (sgn == 0), axis=1)
+                  + jnp.sum(finite[:, :-1] != finite[:, 1:], axis=1))
         return jnp.max(n_change), jnp.max(n_runs), jnp.sum(n_change)
 
     return kernel, sizes
@@ -232,7 +237,9 @@ def line_masses(kfun, dim: int, axis: int, prior: AxisPrior, outer_points: np.nd
         s_need, c_need = max(s_need, int(n_change)), max(c_need, int(n_runs))
         blocks.append((start, b, outer))
     # the kernel is compiled for the sizes this model needs (powers of two, so few variants)
-    s_max, c_max = (_pow2(s_need) if s_need else 0), _pow2(c_need)
+    n_pieces = len(inner_nodes) - 1 + (_pow2(s_need) if s_need else 0)
+    s_max = min(_pow2(s_need), len(inner_nodes) - 1) if s_need else 0
+    c_max = min(_pow2(c_need), n_pieces)
     for start, b, outer in blocks:
         while True:
             res, n_bad, n_change, n_cross = kernel(outer, x, lev, p1, p2, s_max=s_max,
@@ -240,7 +247,8 @@ def line_masses(kfun, dim: int, axis: int, prior: AxisPrior, outer_points: np.nd
             n_change, n_cross = int(n_change), int(n_cross)
             if n_change <= s_max and n_cross <= c_max:
                 break
-            s_max, c_max = max(s_max, _pow2(n_change)), max(c_max, _pow2(n_cross))
+            s_max = min(max(s_max, _pow2(n_change)), len(inner_nodes) - 1)
+            c_max = min(max(c_max, _pow2(n_cross)), len(inner_nodes) - 1 + s_max)
             warnings.warn(f"volume grid: recompiling the line kernel for {s_max} critical points"
                           f" and {c_max} crossings per line", RuntimeWarning, stacklevel=2)
         out[start:start + b] = np.asarray(res)[:b]

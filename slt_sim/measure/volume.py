@@ -28,11 +28,12 @@ from ..models.base import Model
 from . import _volume_fit as fit_mod
 from ._prior_axes import axis_prior, interval_mass
 from ._volume_grid import choose_inner_axis, default_decades, grid_volume
-from ._volume_splitting import default_eps, run_splitting, volumes_per_run
+from ._volume_splitting import default_eps, key_seed, run_splitting, volumes_per_run
 
 METHODS = ("auto", "grid", "splitting")
 GRID_MAX_DIM = 3
 _GRID_EPS_DECADES = (-24.0, -12.0)     # default ε / scale range of the grid method
+_GRID_MIN_DECADES = 8.0                # the default ε range never spans fewer decades
 _GRID_EPS_PER_DECADE = {1: 2, 2: 2, 3: 1}
 _GRID_RESOLUTION = {1: 8, 2: 8, 3: 4}   # outer nodes per decade (3-D: 74k lines)
 _GRID_TOLERANCE = 0.001
@@ -166,6 +167,11 @@ def _resolve_k_min(model: Model, region: str | None, k_min) -> float:
     return 0.0
 
 
+def _rounding_floor(k_min: float) -> float:
+    """Smallest ε at which K − K_min is still resolved: 1e4 ulps of K_min (0 when K_min = 0)."""
+    return 1e4 * float(np.finfo(np.float64).eps) * abs(k_min)
+
+
 def _theory(model: Model, region: str | None) -> tuple[float | None, int | None]:
     if region is not None:
         r = model.region(region)
@@ -235,7 +241,7 @@ def volume_curve(model: Model, *, region: str | None = None, eps=None, method: s
                  key=None, k_min=None, resolution: int | None = None,
                  inner_axis: int | None = None,
                  n_particles: int = 2000, n_runs: int = 8, n_steps: int = 20,
-                 level_fraction: float = 0.1, volume_floor: float = 1e-12) -> VolumeCurve:
+                 level_fraction: float = 0.2, volume_floor: float = 1e-12) -> VolumeCurve:
     r"""V(ε) = prior mass of {w in ``region`` : K(w) − K_min < ε} for a list of ε.
 
     K is ``model.population_loss`` (for potentials, the potential itself). K_min: ``k_min`` if
@@ -251,18 +257,23 @@ def volume_curve(model: Model, *, region: str | None = None, eps=None, method: s
       with ``resolution`` nodes per decade; error from a second run at half the resolution.
       Integrates over ``model.box`` (prior mass outside the box is not counted).
     * ``"splitting"`` (any d; explicit ``key``): subset simulation under the prior with
-      Metropolis moves restricted to {K < ε_k} (see ``_volume_splitting``): ``n_runs``
-      independent runs of ``n_particles`` particles, ``level_fraction`` p₀ kept per level,
-      ``n_steps`` moves per level, levels until V ≈ ``volume_floor``.
+      Metropolis moves restricted to {K < ε_k} (multiplicative one-coordinate moves and
+      whole-vector moves with the kept cloud's covariance; see ``_volume_splitting``):
+      ``n_runs`` independent runs of ``n_particles`` particles, ``level_fraction`` p₀ kept per
+      level, ``n_steps`` moves per level, levels until V ≈ ``volume_floor``. With ``eps`` given,
+      the levels stop at min(eps).
     * ``"auto"``: grid when d ≤ 3 and the prior is a product, else splitting.
 
     Args:
       model: any catalogue :class:`~slt_sim.models.Model` with a population loss.
       region: name of one of ``model.regions`` or ``None`` (the whole prior).
-      eps: ε values > 0. Default: grid — ``scale · 10^{−24 … −12}``, 2 per decade, with
-        ``scale`` the prior median of K − K_min (deep enough that the next pole's correction is
-        below 1%, shallow enough that a K = ½‖f − f₀‖² is not at its rounding floor);
-        splitting — the levels' thresholds, 2 points per level, from V ≈ p₀ to ≈ volume_floor.
+      eps: ε values > 0. Default: grid — ``scale · 10^{−24 … −12}`` (2 per decade; 1 per
+        decade in 3-D), with ``scale`` the prior median of K − K_min: deep enough that the next
+        pole's correction is ≲ 1% (the cusp's ∝ ε^{1/12} is 0.5% at 1e−24), shallow enough that
+        a K = ½‖f − f₀‖² is not at its rounding floor. When K_min ≠ 0, K − K_min is only
+        resolved down to ~1e4 ulps of K_min, so the range starts there instead (and spans at
+        least 8 decades). Splitting — the levels' thresholds, 2 points per level, from V ≈ p₀
+        to V ≈ ``volume_floor`` (or that rounding floor).
       key: ``jax.random`` key, required for ``"splitting"``.
     Returns:
       :class:`VolumeCurve`.
@@ -288,6 +299,8 @@ def _grid_curve(model, kfun, eps, kmin, resolution, inner_axis) -> VolumeCurve:
     scale = _prior_median_loss(kfun, model, prior_axes, {1: 4001, 2: 201, 3: 41}[d])
     if eps is None:
         lo, hi = _GRID_EPS_DECADES
+        lo = max(lo, math.log10(_rounding_floor(kmin) / scale))
+        hi = max(hi, lo + _GRID_MIN_DECADES)
         eps = scale * np.logspace(hi, lo, int(round(_GRID_EPS_PER_DECADE[d] * (hi - lo))) + 1)
     decades = default_decades(float(np.min(eps)) / scale)
     focus = model.focus if model.focus is not None else tuple((0.0,) for _ in range(d))
@@ -340,7 +353,7 @@ def _splitting_curve(model, kfun, eps, kmin, key, n_particles, n_runs, n_steps, 
                          f"{p0:g} × {n_particles} = {p0 * n_particles:g}")
     volume_floor = v.as_float("volume_floor", volume_floor, lo=1e-300, hi=0.5)
     n_levels = max(1, math.ceil(math.log(volume_floor) / math.log(p0)) - 1)
-    eps_floor = 0.0 if eps is None else float(np.min(eps))
+    eps_floor = _rounding_floor(kmin) if eps is None else float(np.min(eps))
     levels = run_splitting(kfun, model.prior.log_prob, model.prior.sample, model.dim, key,
                            n_particles=n_particles, n_runs=n_runs, n_levels=n_levels,
                            n_steps=n_steps, p0=p0, eps_floor=eps_floor)
@@ -382,7 +395,7 @@ def volume_scaling(model: Model, *, region: str | None = None, eps=None, method:
     positive, and at the smallest ε the lower terms carry ≤ 25% of the fitted volume (a genuine
     order-m pole is dominated by its leading term there; fits that need large cancelling lower
     terms are imitating a higher-order power correction). m̂ minimises the BIC
-    χ²_m + (m + 1) log(#points) — never the theory. τ (``fit_tolerance``, default 0.002 for the
+    χ²_m + (m + 1) log(#points) — never the theory. τ (``fit_tolerance``, default 0.001 for the
     grid, 0.01 for splitting) is the relative deviation attributed to the next pole: the cusp
     (a² − b³)² has a correction ∝ ε^{1/12} that is still ≈ 0.5% at ε = 1e−24, which is why the
     grid's default ε goes that deep.
@@ -456,11 +469,10 @@ def volume_scaling(model: Model, *, region: str | None = None, eps=None, method:
         model_name=model.name, settings=dict(curve.settings, m_max=m_max))
 
 
-def _bootstrap_ci(eps: np.ndarray, runs: np.ndarray, rel: np.ndarray, m: int, lam_bounds, n_bootstrap: int,
-                  key) -> tuple[float, float]:
+def _bootstrap_ci(eps: np.ndarray, runs: np.ndarray, rel: np.ndarray, m: int, lam_bounds,
+                  n_bootstrap: int, key) -> tuple[float, float]:
     """Percentile interval of λ̂ over resampled runs (m fixed)."""
-    seed = int(jax.random.randint(jax.random.fold_in(key, 7), (), 0, 2 ** 31 - 1))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(key_seed(key, 2))
     n_runs = runs.shape[0]
     lams = []
     for _ in range(n_bootstrap):
