@@ -299,7 +299,8 @@ def _grid_curve(model, kfun, eps, kmin, resolution, inner_axis) -> VolumeCurve:
     scale = _prior_median_loss(kfun, model, prior_axes, {1: 4001, 2: 201, 3: 41}[d])
     if eps is None:
         lo, hi = _GRID_EPS_DECADES
-        lo = max(lo, math.log10(_rounding_floor(kmin) / scale))
+        floor = _rounding_floor(kmin)
+        lo = max(lo, math.log10(floor / scale)) if floor > 0 else lo
         hi = max(hi, lo + _GRID_MIN_DECADES)
         eps = scale * np.logspace(hi, lo, int(round(_GRID_EPS_PER_DECADE[d] * (hi - lo))) + 1)
     decades = default_decades(float(np.min(eps)) / scale)
@@ -438,8 +439,12 @@ def volume_scaling(model: Model, *, region: str | None = None, eps=None, method:
         if len(window) != 2 or not window[0] < window[1]:
             raise ValueError(f"fit_range must be (eps_lo, eps_hi) with eps_lo < eps_hi, "
                              f"got {fit_range!r}")
-    curve = volume_curve(model, region=region, eps=eps, method=method, key=key, k_min=k_min,
-                         **engine)
+    eps_arr = _validate_eps(eps)
+    if eps_arr is not None and len(eps_arr) < 4:
+        raise ValueError(f"eps must hold at least 4 distinct values to fit λ and m (need ≥ 4), "
+                         f"got {len(eps_arr)}")
+    curve = volume_curve(model, region=region, eps=eps_arr, method=method, key=key,
+                         k_min=k_min, **engine)
     mask = np.isfinite(curve.volume) & (curve.volume > 0)
     if window is not None:
         mask &= (curve.eps >= window[0]) & (curve.eps <= window[1])
