@@ -37,7 +37,8 @@ _GRID_MIN_DECADES = 8.0                # the default ε range never spans fewer 
 _GRID_EPS_PER_DECADE = {1: 2, 2: 2, 3: 1}
 _GRID_RESOLUTION = {1: 8, 2: 8, 3: 4}   # outer nodes per decade (3-D: 74k lines)
 _GRID_TOLERANCE = 0.001
-_SPLITTING_TOLERANCE = 0.01
+_SPLITTING_TOLERANCE = 0.03
+_SPLITTING_MAX_FIT_VOLUME = 1e-3       # sets holding > 0.1% of the prior are pre-asymptotic
 
 
 # ----------------------------------------------------------------------------- results
@@ -381,7 +382,8 @@ def _splitting_curve(model, kfun, eps, kmin, key, n_particles, n_runs, n_steps, 
 def volume_scaling(model: Model, *, region: str | None = None, eps=None, method: str = "auto",
                    key=None, k_min=None, m_max: int | None = None,
                    fit_tolerance: float | None = None, fit_range=None,
-                   n_bootstrap: int = 200, **engine) -> VolumeScalingResult:
+                   max_fit_volume: float | None = None, n_bootstrap: int = 200,
+                   **engine) -> VolumeScalingResult:
     r"""Learning coefficient λ and multiplicity m from the volume law V(ε) ≈ c ε^λ (log 1/ε)^{m−1}.
 
     Computes V(ε) (see :func:`volume_curve` for K_min, regions, methods and the default ε) and
@@ -397,9 +399,13 @@ def volume_scaling(model: Model, *, region: str | None = None, eps=None, method:
     order-m pole is dominated by its leading term there; fits that need large cancelling lower
     terms are imitating a higher-order power correction). m̂ minimises the BIC
     χ²_m + (m + 1) log(#points) — never the theory. τ (``fit_tolerance``, default 0.001 for the
-    grid, 0.01 for splitting) is the relative deviation attributed to the next pole: the cusp
-    (a² − b³)² has a correction ∝ ε^{1/12} that is still ≈ 0.5% at ε = 1e−24, which is why the
-    grid's default ε goes that deep.
+    grid) is the relative deviation attributed to the next pole: the cusp (a² − b³)² has a
+    correction ∝ ε^{1/12} that is still ≈ 0.5% at ε = 1e−24, which is why the grid's default ε
+    goes that deep. Splitting reaches only V ≈ 1e−12, and its errors are correlated across ε
+    (a level's luck carries to all smaller ε), so there τ = 0.03 and only points with
+    V ≤ ``max_fit_volume`` = 1e−3 are fitted (sets holding more of the prior are
+    pre-asymptotic: with them a deep linear network (2,2,2), r = 1, got m̂ = 4, without them
+    m̂ = 2 as theory says).
 
     Confidence interval for λ: grid — profile likelihood at m̂, {λ : χ²(λ) − χ²_min ≤ 3.84·s²},
     s² = max(1, χ²_min/dof), so misfit widens it; splitting — percentile bootstrap over the
@@ -411,6 +417,7 @@ def volume_scaling(model: Model, *, region: str | None = None, eps=None, method:
       m_max: largest multiplicity tried.
       fit_tolerance: τ above.
       fit_range: optional (ε_lo, ε_hi): fit only the curve points inside it.
+      max_fit_volume: fit only points with V ≤ this (default 1e−3 for splitting, 1 for grid).
       n_bootstrap: bootstrap resamples (splitting).
       **engine: engine settings passed to :func:`volume_curve` (``resolution``, ``inner_axis``,
         ``n_particles``, ``n_runs``, ``n_steps``, ``level_fraction``, ``volume_floor``).
@@ -432,6 +439,9 @@ def volume_scaling(model: Model, *, region: str | None = None, eps=None, method:
                      lo=0.0, lo_open=True)
     m_max = min(model.dim, 4) if m_max is None else v.as_int("m_max", m_max, lo=1, hi=8)
     n_bootstrap = v.as_int("n_bootstrap", n_bootstrap, lo=10)
+    vmax = (_SPLITTING_MAX_FIT_VOLUME if method == "splitting" else 1.0) \
+        if max_fit_volume is None else \
+        v.as_float("max_fit_volume", max_fit_volume, lo=0.0, hi=1.0, lo_open=True)
     window = None
     if fit_range is not None:
         window = tuple(v.as_float(f"fit_range[{i}]", x, lo=0.0, lo_open=True)
@@ -445,7 +455,7 @@ def volume_scaling(model: Model, *, region: str | None = None, eps=None, method:
                          f"got {len(eps_arr)}")
     curve = volume_curve(model, region=region, eps=eps_arr, method=method, key=key,
                          k_min=k_min, **engine)
-    mask = np.isfinite(curve.volume) & (curve.volume > 0)
+    mask = np.isfinite(curve.volume) & (curve.volume > 0) & (curve.volume <= vmax)
     if window is not None:
         mask &= (curve.eps >= window[0]) & (curve.eps <= window[1])
     if mask.sum() < 4:
