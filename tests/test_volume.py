@@ -1,4 +1,4 @@
-"""Volume scaling V(ε) ≈ c ε^λ (log 1/ε)^{m−1}: λ̂ and m̂ against theory, volumes against closed forms.
+"""Volume scaling V(ε) ≈ c ε^λ (log 1/ε)^{m−1}: λ̂, m̂ against theory, V against closed forms.
 
 Tolerances: λ within 5% (the issue's requirement) for the grid method; the exact normal-crossing
 volumes are P(Π|w_i|^{k_i'} < δ) = t Σ_{k<m} log(1/t)^k / k!, checked point by point. The splitting

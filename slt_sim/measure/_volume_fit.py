@@ -13,10 +13,13 @@ every fit here uses the whole pole, m coefficients c_0 … c_{m−1} (linear) an
 Residuals are relative, r_j = (V_j − ε_j^λ P(L_j)) / (σ_j V_j) with
 σ_j² = (se_j / V_j)² + τ²: the volume's own standard error plus a tolerance τ for what the pole
 does not describe (the next pole, O(ε^{λ'−λ}) relative). Multiplicity: for m = 1 … m_max,
-χ²_m = min over λ, c of Σ r_j², kept only when the leading coefficient c_{m−1} is positive and the
-fitted volume is positive on the whole range (a pole of order m must have them); the chosen m
-minimises the Bayesian information criterion χ²_m + (m + 1) log(#points). A larger m always
-fits at least as well, so the penalty keeps m̂ at the smallest order the data need.
+χ²_m = min over λ, c of Σ r_j², over the λ where the fit is admissible: the leading coefficient
+c_{m−1} is positive, the fitted volume is positive on the whole range, and at the smallest ε the
+lower terms Σ_{k<m−1} |c_k| L^k are at most 25% of the fitted volume (a genuine pole of order m
+is dominated by its leading term there; without this rule a quadratic P with large cancelling
+c_0, c_1 imitates the cusp's slowly decaying ε^{1/12} correction). The chosen m minimises the
+Bayesian information criterion χ²_m + (m + 1) log(#points). A larger m always fits at least as
+well, so the penalty keeps m̂ at the smallest order the data need.
 """
 
 from __future__ import annotations

@@ -1,25 +1,30 @@
-r"""The "grid" volume engine for d ≤ 3: exact sublevel lengths on lines, a graded grid across them.
+r"""The "grid" volume engine for d ≤ 3: exact sublevel masses on lines, a graded grid across them.
 
 V(ε) = ∫ φ(w) 1[K(w) < ε] dw is computed for a product prior φ = Π_j φ_j as
 
     V(ε) = Σ_cells Π_{j ≠ i} φ_j(cell_j) · ∫ φ_i(x) 1[K(x; y_cell) < ε] dx,
 
-an outer tensor grid over the d − 1 axes j ≠ i and, along each line of the inner axis i through a
-cell's midpoint y_cell, the *exact* prior mass of the sublevel set {x : K(x, y) < ε}:
+an outer tensor grid over the d − 1 axes j ≠ i and, along each line of the inner axis i through
+the outer Gauss points y, the *exact* prior mass of the sublevel set {x : K(x, y) < ε}:
 
 1. K and ∂K/∂x_i at graded nodes on the line; every sub-interval whose derivative changes sign is
    split at its critical point (bisection on ∂K/∂x_i to machine precision), so that K is monotone
    between consecutive points (assuming at most one critical point per sub-interval, which the
-   graded nodes make true for the catalogue; a midpoint check counts violations).
+   graded nodes make true for the catalogue; a midpoint check counts the violations that would
+   change a level's membership).
 2. On a monotone piece the sublevel part is an interval ending at the crossing K = ε, found by
-   bisection in t = 2^{−u} (the distance from the piece's low end, on a log scale), so a crossing
-   1e−12 of a piece's width from its end is located to 1e−13 relative precision. Thin tubes
-   {|f| < √ε} around a curved zero set are therefore measured exactly, however small ε.
+   safeguarded Newton steps on g(u) = log K − log ε in u = −log₂ t, t the distance from the
+   piece's end inside the set (bisection whenever Newton leaves the bracket, e.g. at a region
+   boundary where K jumps to +∞). A crossing 1e−12 of a piece's width from its end is located to
+   rounding precision, so thin tubes {|f| < √ε} around a curved zero set are measured exactly,
+   however small ε.
 
 The outer axes are graded geometrically toward ``model.focus`` (the zero set's coordinates) with
-``per_decade`` nodes per decade over ``decades`` decades, plus uniform nodes; the integrand of the
-outer sum varies smoothly on a log scale there, and the midpoint rule's error is estimated by
-repeating the computation with half as many outer nodes per decade.
+``per_decade`` nodes per decade over ``decades`` decades, plus uniform nodes, and integrated with
+two Gauss–Legendre points per cell. Where the outer integrand is smooth on a log scale this is
+accurate to ~1e−5; where it has algebraic singularities at ε-dependent places (the cusp's
+√(b³ − √ε)) the error is ~1e−3 and depends on where the singularity falls between nodes, which
+is why the caller compares with an interleaved grid (``phase``).
 """
 
 from __future__ import annotations
