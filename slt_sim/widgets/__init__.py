@@ -8,5 +8,6 @@ update synchronously, so code can drive an explorer by setting ``slider.value``.
 from .llc import LLCExplorer
 from .phase import PhaseExplorer
 from .tms import TMSExplorer, TMSSettings
+from .volume import VolumeExplorer
 
-__all__ = ["LLCExplorer", "PhaseExplorer", "TMSExplorer", "TMSSettings"]
+__all__ = ["LLCExplorer", "PhaseExplorer", "TMSExplorer", "TMSSettings", "VolumeExplorer"]

@@ -115,8 +115,10 @@ class VolumeExplorer(TwoPanelExplorer):
     def _static_key(self):
         return id(self.scaling)
 
-    def _plot_static(self, ax) -> None:
+    def _plot_static(self, subfig):
+        ax = subfig.subplots()
         plot_volume_scaling(self.scaling, ax=ax)
+        return ax
 
     def _plot_moving(self, subfig) -> None:
         plot_sublevel_set(self.model, [self.eps], resolution=300, ax=subfig.subplots())
