@@ -17,8 +17,12 @@ from . import models
 from .measure.free_energy import free_energy_lambda
 from .posterior.exact import exact_posterior
 from .posterior.phase import phase_sweep
-from .viz.phase import (plot_free_energy, plot_posterior_snapshots, plot_region_free_energies,
-                        plot_region_masses)
+from .viz.phase import (
+    plot_free_energy,
+    plot_posterior_snapshots,
+    plot_region_free_energies,
+    plot_region_masses,
+)
 
 
 def _save(fig, path: Path) -> str:

@@ -81,7 +81,7 @@ def test_data_model_matches_brute_force_sum():
     lq = 2 * grid.log_weights[0][0]
     for i, n in enumerate((30, 100)):
         sub = Data(data.x[:n], data.y[:n])
-        total = jax.vmap(lambda w: jnp.sum(model.per_sample_loss(w, sub)))(pts)
+        total = jax.vmap(lambda w, sub=sub: jnp.sum(model.per_sample_loss(w, sub)))(pts)
         lp = model.log_prior(pts)
         log_z = jax.scipy.special.logsumexp(lp - total + lq) - \
             jax.scipy.special.logsumexp(lp + lq)

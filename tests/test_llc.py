@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import slt_sim as slt
+from slt_sim.dynamics.minimize import train_to_minimum
 from slt_sim.measure.calibrate import exact_localized_llc
 from slt_sim.measure.llc import estimate_llc
 
@@ -106,21 +107,6 @@ def test_dln_4_3_4_rank1_within_5_percent_of_aoyagi():
     assert abs(rel) < 0.05
 
 
-def _train(model, data, steps=2000):
-    import optax
-
-    loss = model.loss_function(data)
-    opt = optax.adam(1e-3)
-
-    def body(carry, _):
-        w, st = carry
-        upd, st = opt.update(jax.grad(loss)(w), st, w)
-        return (optax.apply_updates(w, upd), st), None
-
-    w0 = model.true_param
-    return jax.jit(lambda w: jax.lax.scan(body, (w, opt.init(w)), None, steps)[0][0])(w0)
-
-
 def test_dln_with_n_10000_samples_at_a_trained_minimum():
     # With data L_n ≠ K. The LLC is taken at a minimum of L_n (here: 2,000 Adam steps from w0).
     # Exact (MALA) sampling of the same localised posterior gives λ̂ = 5.53–5.62 on two data
@@ -129,7 +115,7 @@ def test_dln_with_n_10000_samples_at_a_trained_minimum():
     # λ̂ is lower still, by β·n(L_n(w0) − min L_n) ≈ 0.2–0.4.
     m = slt.models.deep_linear_network((4, 3, 4), 1)
     data = m.sample_data(jax.random.key(1), N)
-    w_hat = _train(m, data)
+    w_hat = train_to_minimum(m, data)
     r = estimate_llc(m, w_hat, key=jax.random.key(0), data=data, sampler="sgld",
                      step_size=1e-4, localization=1.0, num_chains=4, num_draws=2000,
                      num_burnin=500)
@@ -278,7 +264,7 @@ def test_dln_with_data_sgld_agrees_with_exact_mala_sampling():
     # any ε) on the same localised posterior gives the same value.
     m = slt.models.deep_linear_network((4, 3, 4), 1)
     data = m.sample_data(jax.random.key(1), N)
-    w_hat = _train(m, data)
+    w_hat = train_to_minimum(m, data)
     kw = {"key": jax.random.key(0), "data": data, "step_size": 1e-4, "localization": 1.0,
           "num_chains": 4, "num_draws": 20_000, "num_burnin": 2000}
     exact = estimate_llc(m, w_hat, sampler="mala", **kw)

@@ -1,4 +1,6 @@
-"""Toy model of superposition: closed-form loss, k-gon critical points, phases (Chen et al. 2023)."""
+"""Toy model of superposition: closed-form loss, k-gon critical points, phases.
+
+Chen, Lau, Mendel, Wei, Murfet (2023)."""
 
 from fractions import Fraction
 

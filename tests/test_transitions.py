@@ -43,7 +43,8 @@ def test_detect_transitions_finds_llc_jumps_through_ramps():
     assert len(rep.transitions) == 2
     first, second = rep.transitions
     assert 27 <= first.step <= 38 and 63 <= second.step <= 74
-    assert first.change == pytest.approx(3.5, abs=0.4) and second.change == pytest.approx(1.5, abs=0.4)
+    assert first.change == pytest.approx(3.5, abs=0.4)
+    assert second.change == pytest.approx(1.5, abs=0.4)
     assert all(t.kind == "jump" for t in rep.transitions)
 
 

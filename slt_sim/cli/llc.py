@@ -14,6 +14,7 @@ import argparse
 import jax
 
 from .. import theory
+from ..dynamics.minimize import train_to_minimum
 from ..measure.calibrate import calibrate_llc
 from ..measure.llc import estimate_llc
 from ..posterior.sgmcmc import SAMPLERS
@@ -70,21 +71,6 @@ def _theory_lambda(args, model):
     return model.lam_float
 
 
-def _train(model, data, steps: int):
-    import optax
-
-    loss = model.loss_function(data)
-    opt = optax.adam(1e-3)
-
-    def body(carry, _):
-        w, st = carry
-        upd, st = opt.update(jax.grad(loss)(w), st, w)
-        return (optax.apply_updates(w, upd), st), None
-
-    w0 = model.true_param
-    return jax.jit(lambda w: jax.lax.scan(body, (w, opt.init(w)), None, steps)[0][0])(w0)
-
-
 def run(args: argparse.Namespace) -> int:
     model = model_from_args(args)
     defaults = POTENTIAL_DEFAULTS if model.is_potential else DATA_DEFAULTS
@@ -99,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     w_star = None
     if not model.is_potential:
         data = model.sample_data(jax.random.fold_in(key, 0xDA7A), n)
-        w_star = model.true_param if at == "true" else _train(model, data, args.train_steps)
+        w_star = (model.true_param if at == "true"
+                  else train_to_minimum(model, data, steps=args.train_steps))
     elif at == "trained":
         raise ValueError(f"--at trained needs a data model; {model.name} is a potential "
                          "(its minimum is the true parameter): use --at true")

@@ -32,6 +32,7 @@ import numpy as np
 import optax
 
 from .. import _validate as v
+from .._sharding import batch_sharding
 from ..models.base import Data, Model
 
 #: fold_in stream of the data set shared by all seeds (seeds use streams 0 .. S − 1)
@@ -110,7 +111,7 @@ class SGDResult:
         return out
 
     def final_region_fractions(self) -> dict[str, float]:
-        """Fraction of all runs ending in each region (plus ``"none"``, ``"diverged"``); sums to 1."""
+        """Fraction of runs ending in each region (plus ``"none"``, ``"diverged"``); sums to 1."""
         return {k: float(x[-1]) for k, x in self.region_fractions().items()}
 
 
@@ -276,7 +277,8 @@ def checkpoint_steps(num_steps: int, checkpoints: int | Sequence[int] = 101,
     return steps
 
 
-def train_sgd(model_or_loss: Model | Callable, optimizer: str | optax.GradientTransformation = "sgd",
+def train_sgd(model_or_loss: Model | Callable,
+              optimizer: str | optax.GradientTransformation = "sgd",
               *, key, num_steps: int, num_seeds: int = 16, lr: float | None = None,
               data=None, n: int | None = None, batch_size: int | None = None,
               data_per_seed: bool = False, init="prior", init_noise: float = 0.0,
@@ -455,18 +457,8 @@ def train_sgd(model_or_loss: Model | Callable, optimizer: str | optax.GradientTr
 
 # ----------------------------------------------------------------------------- helpers
 def seed_sharding(num_seeds: int, devices=None):
-    """NamedSharding splitting a leading seed axis over the largest usable set of devices.
-
-    Uses ``jax.devices()`` by default (under ``jax.distributed``: every host's devices). The
-    number of devices is the largest divisor of ``num_seeds`` not above the device count, so every
-    device runs the same number of seeds; ``None`` when that is 1.
-    """
-    devs = list(jax.devices() if devices is None else devices)
-    k = max(d for d in range(1, len(devs) + 1) if num_seeds % d == 0)
-    if k == 1:
-        return None
-    mesh = jax.sharding.Mesh(np.asarray(devs[:k]), ("seed",))
-    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed"))
+    """Sharding of the leading seed axis over devices (see ``_sharding.batch_sharding``)."""
+    return batch_sharding(num_seeds, "seed", devices)
 
 
 _OBJECTIVES: dict[int, tuple[Model, _Objective]] = {}

@@ -7,16 +7,16 @@ program in O(K²)):
     min over segmentations  Σ_segments Σ_{i ∈ seg} (y_i − ȳ_seg)²  +  P · (#segments),
     P = 3 σ² log K,   σ = max(σ̂, 0.005 · range(y)),
 
-where σ̂ = 1.4826 · MAD(Δy)/√2 is a robust noise level from the first differences (the floor
-keeps a noise-free trace from being cut at every point). Adjacent segments whose means differ by
-less than ``min_change`` (default max(3σ, 5% of the range)) are merged. A segment is a *plateau*
-when it spans at least ``min_plateau`` checkpoints and is flat: the means of its two halves differ
-by less than max(8σ̂/√n, 2% of the range) for n points (a segment that is not flat is trimmed from one end, up to half its
-length, to drop a ramp the fit attached to it). A *transition* joins two consecutive plateaus whose
-levels differ by at least ``min_change``; short or sloped segments in between (a ramp) belong to
-it. It records the last step of the plateau before, the first step of the plateau after, the
-step of the largest jump between segment means in between, the two levels and their difference
-(negative for a loss drop, positive for an LLC jump).
+where σ̂ = 1.4826 · MAD(Δy)/√2 is a robust noise level from the first differences (the floor keeps
+a noise-free trace from being cut at every point). Adjacent segments whose means differ by less
+than ``min_change`` (default max(3σ, 5% of the range)) are merged. A segment is a *plateau* when
+it spans at least ``min_plateau`` checkpoints and is flat: the means of its two halves differ by
+less than max(8σ̂/√n, 2% of the range) for n points (a segment that is not flat is trimmed from
+one end, up to half its length, to drop a ramp the fit attached to it). A *transition* joins two
+consecutive plateaus whose levels differ by at least ``min_change``; short or sloped segments in
+between (a ramp) belong to it. It records the last step of the plateau before, the first step of
+the plateau after, the step of the largest jump between segment means in between, the two levels
+and their difference (negative for a loss drop, positive for an LLC jump).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from .._sharding import batch_sharding
 from ..models.base import Data, Model
 from ..posterior import sgmcmc
 from . import _diagnostics as diag
@@ -317,19 +318,8 @@ def compiled(config: tuple, args, build: Callable | None = None) -> tuple[Callab
 
 
 def chain_sharding(num_chains: int, devices=None):
-    """NamedSharding that splits a leading chain axis over the largest usable set of devices.
-
-    Uses ``jax.devices()`` by default (all local devices; under ``jax.distributed`` all devices
-    of all hosts). The number of devices used is the largest divisor of ``num_chains`` not
-    exceeding the device count, so every device holds the same number of chains. Returns
-    ``None`` when that number is 1.
-    """
-    devs = list(jax.devices() if devices is None else devices)
-    k = max(d for d in range(1, len(devs) + 1) if num_chains % d == 0)
-    if k == 1:
-        return None
-    mesh = jax.sharding.Mesh(np.asarray(devs[:k]), ("chain",))
-    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("chain"))
+    """Sharding of the leading chain axis over devices (see ``_sharding.batch_sharding``)."""
+    return batch_sharding(num_chains, "chain", devices)
 
 
 class Problem(NamedTuple):

@@ -12,11 +12,11 @@ knows them.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
 import warnings
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -2,8 +2,14 @@
 
 from .base import Data, Model, Region
 from .networks import deep_linear_network, reduced_rank_regression, tanh_network
-from .potentials import (KNOWN_POTENTIALS, normal_crossing, polynomial, quadratic, two_basins_1d,
-                         two_basins_2d)
+from .potentials import (
+                         KNOWN_POTENTIALS,
+                         normal_crossing,
+                         polynomial,
+                         quadratic,
+                         two_basins_1d,
+                         two_basins_2d,
+)
 from .priors import SymmetricPowerPrior, gaussian, uniform_box
 from .superposition import classify_phase, kgon, kgon_plus, toy_superposition
 

@@ -23,7 +23,8 @@ With another σ², multiply n by 1/(2σ²): critical data counts scale by 2σ².
 Population loss (closed form, our derivation of the paper's Lemma 3.1): for input j the output i
 is the ramp u ↦ ReLU(u G_ij + b_i) with G = WᵀW, so
 
-    L(W, b) = (1/c) Σ_j [ ∫_0^1 (u − ReLU(u G_jj + b_j))² du + Σ_{i≠j} ∫_0^1 ReLU(u G_ij + b_i)² du ],
+    L(W, b) = (1/c) Σ_j [ ∫_0^1 (u − ReLU(u G_jj + b_j))² du
+                          + Σ_{i≠j} ∫_0^1 ReLU(u G_ij + b_i)² du ],
 
 a piecewise polynomial in (G, b): each integral runs over the interval of u ∈ [0, 1] where the
 ramp is positive. A dead feature (W_i = 0, b_i ≤ 0) contributes exactly 1/(3c).
@@ -143,8 +144,8 @@ def kgon_norm_bias(c: int, k: int) -> tuple[float, float, float]:
     """Optimal common norm l*, bias b* and the loss of the k-gon for c features.
 
     Minimises the closed-form k-gon loss (:func:`kgon_loss`) over the two numbers (l, b) from
-    several starts (Nelder–Mead to 1e-12 in l and b). For k ≤ 4 the optimum is l* = 1, b* = 0 (the columns
-    do not interfere); for k ≥ 5 the bias is negative.
+    several starts (Nelder–Mead to 1e-12 in l and b). For k ≤ 4 the optimum is l* = 1, b* = 0
+    (the columns do not interfere); for k ≥ 5 the bias is negative.
     """
     from scipy.optimize import minimize
 

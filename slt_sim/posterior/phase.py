@@ -132,7 +132,8 @@ def phase_sweep(model: Model, ns=None, *, beta: float = 1.0, grid=None,
             pair = (dominant[i], dominant[i + 1])
             a, b = pair
             lo, hi = math.log(ns[i]), math.log(ns[i + 1])
-            t = optimize.brentq(lambda t: _log_mass_gap(model, math.exp(t), a, b, beta, grid),
+            t = optimize.brentq(lambda t, a=a, b=b: _log_mass_gap(model, math.exp(t), a, b,
+                                                                   beta, grid),
                                 lo, hi, xtol=1e-10, rtol=1e-10)
             crit = math.exp(t)
             break

@@ -5,13 +5,13 @@ superposition) the posterior mass of each region W_α,
 
     P_n(W_α) = ∫_{W_α} φ(w) e^{−nβ L(w)} dw / ∫ φ(w) e^{−nβ L(w)} dw,
 
-is estimated by *parallel tempering over n*: J chains sit on a geometric ladder
-n_1 < … < n_J (n_1 small, where the posterior is nearly the prior and chains cross between
-regions freely); each runs Metropolis-adjusted Langevin (MALA) on U_j(w) = n_j β L(w) − log φ(w),
-and every ``swap_every`` steps (default 2) neighbouring rungs propose to exchange their states, accepted with
-probability min(1, exp((n_i − n_j) β (L(w_i) − L(w_j)))) (the prior cancels). Swaps carry
-configurations found at small n up to large n, so a high rung is not stuck in the basin it first
-fell into. R independent ladders (replicas) give the standard errors.
+is estimated by *parallel tempering over n*: J chains sit on a geometric ladder n_1 < … < n_J (n_1
+small, where the posterior is nearly the prior and chains cross between regions freely); each runs
+Metropolis-adjusted Langevin (MALA) on U_j(w) = n_j β L(w) − log φ(w), and every ``swap_every``
+steps (default 2) neighbouring rungs propose to exchange their states, accepted with probability
+min(1, exp((n_i − n_j) β (L(w_i) − L(w_j)))) (the prior cancels). Swaps carry configurations found
+at small n up to large n, so a high rung is not stuck in the basin it first fell into. R
+independent ladders (replicas) give the standard errors.
 
 L is the model's population loss (the closed-form L(w) of the toy model of superposition, or a
 potential K): the "infinite-data" posterior, with the O(√n) fluctuation of an empirical L_n

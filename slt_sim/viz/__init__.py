@@ -1,8 +1,12 @@
 """Figures (matplotlib ``Figure`` objects, never pyplot state) and, in ``slt_sim.widgets``,
 interactive explorers. Plotting only reads engine results."""
 
-from .phase import (plot_free_energy, plot_posterior_snapshots, plot_region_free_energies,
-                    plot_region_masses)
+from .phase import (
+                    plot_free_energy,
+                    plot_posterior_snapshots,
+                    plot_region_free_energies,
+                    plot_region_masses,
+)
 from .sgd import plot_sgd_vs_bayes, plot_training_curves, plot_trajectories
 from .volume import plot_sublevel_set, plot_volume_scaling
 
