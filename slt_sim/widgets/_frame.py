@@ -195,9 +195,10 @@ class TwoPanelExplorer(Explorer):
 
     Subclasses implement :meth:`_static_key` (what the right panel depends on),
     :meth:`_plot_moving` (draw the left panel into a subfigure), :meth:`_plot_static` (draw the
-    right panel into a subfigure, return the axes for the marker) and :meth:`_marker` (x of the vertical marker on the right panel,
-    an optional y for a marker point, and its label). A move that keeps the static key redraws
-    only the left panel and the marker over the cached pixels of the rest (BlittedFigure).
+    right panel into a subfigure, return the axes for the marker) and :meth:`_marker` (x of the
+    vertical marker on the right panel, an optional y for a marker point, and its label). A move
+    that keeps the static key redraws only the left panel and the marker over the cached pixels
+    of the rest (BlittedFigure).
     """
 
     figsize = (10.5, 3.8)
