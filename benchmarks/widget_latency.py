@@ -89,11 +89,54 @@ def phase_explorer(moves: int) -> None:
     row("prior centre back to a seen value (cached)", w, c)
 
 
+def moves(label, widget, values):
+    widget.value = values[-1]                                  # warm-up move
+    w, c = median_times([timed(lambda x=x: setattr(widget, "value", x)) for x in values])
+    row(f"{label} (median of {len(values)})", w, c)
+    return w, c
+
+
+def other_explorers(count: int) -> None:
+    from slt_sim.measure.llc import estimate_llc
+    from slt_sim.measure.volume import volume_curve
+    from slt_sim.widgets import LLCExplorer, TMSExplorer, TMSSettings, VolumeExplorer
+
+    print("VolumeExplorer")
+    w, c = timed(lambda: VolumeExplorer(eps=1e-2))
+    row("build (V(ε) at 49 ε and the fit, a² + b²)", w, c)
+    vol = VolumeExplorer(eps=1e-2)
+    eps = np.geomspace(1e-1, 1e-6, count)
+    wu, cu = moves("ε slider move", vol.eps_slider, eps)
+    we, ce = median_times([timed(lambda e=e: volume_curve(vol.model, eps=[float(e)],
+                                                          method="grid")) for e in eps])
+    row("  of which volume_curve at one ε", we, ce)
+
+    print("LLCExplorer")
+    w, c = timed(lambda: LLCExplorer(chains=4, nbeta=1_000))
+    row("build (calibration map: 16 settings + MALA)", w, c)
+    llc = LLCExplorer(chains=4, nbeta=1_000)
+    steps = np.geomspace(3e-5, 1e-3, count)
+    moves("step size move (4 chains × 1200 SGLD steps)", llc.step_slider, steps)
+    settings = llc.run_settings()
+    we, ce = median_times([timed(lambda e=e: estimate_llc(
+        llc.model, llc.w_star, **{**settings, "step_size": float(e)})) for e in steps])
+    row("  of which estimate_llc", we, ce)
+
+    print("TMSExplorer (quick settings)")
+    quick = TMSSettings(ladder=(1.0, 10.0, 100.0, 1000.0), rex_steps=300, sgd_steps=2000,
+                        checkpoints=12, llc_draws=40)
+    w, c = timed(lambda: TMSExplorer(6, settings=quick))
+    row("build (replica exchange, SGD run, λ̂ trajectory)", w, c)
+    t = TMSExplorer(6, settings=quick)
+    moves("checkpoint (play) move", t.play, list(range(0, 12))[:count])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--moves", type=int, default=8, help="slider moves per measurement")
     args = parser.parse_args()
     phase_explorer(args.moves)
+    other_explorers(args.moves)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ class TMSExplorer(TwoPanelExplorer):
     Args:
       c: number of features (r = 2 hidden dimensions).
       settings: :class:`TMSSettings` (smaller ones for a quick look).
+      n: the initial posterior n (the nearest rung of the ladder; default: the middle one).
+      The checkpoint slider starts at the end of the run (press play to replay it).
 
     Attributes:
       model: ``models.toy_superposition(c)``.
@@ -81,7 +83,8 @@ class TMSExplorer(TwoPanelExplorer):
     figsize = (11.0, 4.4)
     width_ratios = (1.3, 1.0)
 
-    def __init__(self, c: int = 6, *, settings: TMSSettings | None = None):
+    def __init__(self, c: int = 6, *, settings: TMSSettings | None = None,
+                 n: float | None = None):
         c = v.as_int("c", c, lo=3, hi=12)
         self.settings = settings or TMSSettings()
         if not isinstance(self.settings, TMSSettings):
@@ -96,8 +99,11 @@ class TMSExplorer(TwoPanelExplorer):
         self.play = widgets.Play(value=0, min=0, max=max(1, self.settings.checkpoints),
                                  interval=400, description="play")
         widgets.link((self.play, "value"), (self.checkpoint_slider, "value"))
+        start = (ladder[len(ladder) // 2] if n is None else
+                 min(ladder, key=lambda x: abs(np.log(x / v.as_float("n", n, lo=0.0,
+                                                                    lo_open=True)))))
         self.n_slider = widgets.SelectionSlider(
-            options=[(fmt_n(x), x) for x in ladder], value=ladder[len(ladder) // 2],
+            options=[(fmt_n(x), x) for x in ladder], value=start,
             description="posterior n", continuous_update=False,
             style={"description_width": "initial"})
         super().__init__([[self.play, self.checkpoint_slider, self.n_slider]])
@@ -136,8 +142,10 @@ class TMSExplorer(TwoPanelExplorer):
                 model, self.run, key=jax.random.fold_in(key, 3), num_chains=s.llc_chains,
                 num_draws=s.llc_draws, num_burnin=s.llc_draws // 2, step_size=s.llc_step)
         last = len(self.run.steps) - 1
-        for w in (self.checkpoint_slider, self.play):
-            w.max = last
+        with self.holding():
+            for w in (self.checkpoint_slider, self.play):
+                w.max = last
+            self.play.value = last
         self._draw()
 
     # ------------------------------------------------------------------ state
