@@ -11,7 +11,7 @@ import importlib
 import sys
 
 #: modules of slt_sim.cli that define subcommands (each has ``register(subparsers)``)
-SUBCOMMAND_MODULES: tuple[str, ...] = ()
+SUBCOMMAND_MODULES: tuple[str, ...] = ("lambda_cmd",)
 
 
 class UsageError(ValueError):

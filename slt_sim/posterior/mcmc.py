@@ -183,6 +183,8 @@ def sample_posterior(model: Model, *, key: jax.Array, n=None, data: Data | None 
         dims["obs"] = ["obs_id"]
     tree = az.from_numpyro(mcmc, log_likelihood=log_likelihood, coords={"w_dim": names},
                            dims=dims)
+    if model.is_potential and "observed_data" in tree.children:
+        del tree["observed_data"]            # a factor has no data: drop the empty group
     tree["posterior"].attrs.update({
         "model": model.name, "n": n, "beta": beta, "num_warmup": num_warmup,
         "likelihood": "pseudo = −n K(w) (potential)" if model.is_potential
