@@ -12,9 +12,9 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	  && { echo $$p; break; }; done)
 OUT    ?= demo_output
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: demo test install clean lock
+.PHONY: demo test install clean lock bench-venv llc-vs-devinterp
 
 install: $(STAMP)
 
@@ -38,3 +38,10 @@ lock:
 
 clean:
 	rm -rf $(VENV) $(OUT)
+
+# Optional: a separate Python 3.11 venv with devinterp + CPU torch for the LLC benchmark
+bench-venv:
+	$(MAKE) -C benchmarks bench-venv
+
+llc-vs-devinterp: $(STAMP) bench-venv
+	$(PY) benchmarks/llc_vs_devinterp.py --bench-python .venv-bench/bin/python

@@ -23,8 +23,19 @@ if _os.environ.get("SLT_SIM_X64", "1") != "0":
     _jax.config.update("jax_enable_x64", True)
 
 from . import models, theory  # noqa: E402
+from .dynamics import compare, detect_transitions, llc_trajectory, train_sgd  # noqa: E402
+from .measure.calibrate import CalibrationResult, calibrate_llc  # noqa: E402
+from .measure.free_energy import free_energy_lambda  # noqa: E402
+from .measure.llc import LLCResult, estimate_llc  # noqa: E402
+from .measure.volume import volume_scaling  # noqa: E402
 from .models import Data, Model  # noqa: E402
+from .posterior.exact import exact_posterior  # noqa: E402
+from .posterior.grid import graded_grid, uniform_grid  # noqa: E402
+from .posterior.phase import phase_sweep  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["Data", "Model", "models", "theory", "__version__"]
+__all__ = ["CalibrationResult", "Data", "LLCResult", "Model", "calibrate_llc", "compare",
+           "detect_transitions", "estimate_llc", "exact_posterior", "free_energy_lambda",
+           "graded_grid", "llc_trajectory", "models", "phase_sweep", "theory", "train_sgd",
+           "uniform_grid", "volume_scaling", "__version__"]

@@ -57,7 +57,7 @@ def as_int(name: str, value, *, lo: int | None = None, hi: int | None = None) ->
 
 def as_float_array(name: str, value, *, lo: float | None = None, lo_open: bool = False,
                    ndim: int = 1, allow_empty: bool = False) -> np.ndarray:
-    """Return ``value`` as a finite float64 NumPy array of ``ndim`` dimensions (scalars promoted)."""
+    """Return ``value`` as a finite float64 array of ``ndim`` dimensions (scalars promoted)."""
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -91,7 +91,8 @@ def int_tuple(name: str, value, *, lo: int | None = None, length: int | None = N
         try:
             items = [int(p) for p in parts]
         except ValueError:
-            raise ValueError(f"{name} must be comma-separated integers, got {_fmt(value)}") from None
+            raise ValueError(f"{name} must be comma-separated integers, "
+                             f"got {_fmt(value)}") from None
     elif isinstance(value, Iterable):
         items = [as_int(f"{name}[{i}]", v) for i, v in enumerate(value)]
     else:
@@ -114,7 +115,8 @@ def box(name: str, value, dim: int) -> tuple[tuple[float, float], ...]:
     except TypeError:
         raise TypeError(f"{name} must be a sequence of (lo, hi) pairs, got {_fmt(value)}") from None
     if len(sides) != dim:
-        raise ValueError(f"{name} must have {dim} (lo, hi) pairs (one per parameter), got {len(sides)}")
+        raise ValueError(f"{name} must have {dim} (lo, hi) pairs (one per parameter), "
+                         f"got {len(sides)}")
     out = []
     for i, side in enumerate(sides):
         if len(side) != 2:

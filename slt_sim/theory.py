@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
+
 from . import _validate as v
 
 
@@ -59,7 +61,7 @@ def normal_crossing(k, h=None) -> LearningCoefficient:
         raise ValueError(f"k and h must have the same length (k has {len(k)}, h has {len(h)})")
     if not any(ki > 0 for ki in k):
         raise ValueError(f"k must have at least one positive exponent, got {k}")
-    ratios = [Fraction(hi + 1, 2 * ki) for ki, hi in zip(k, h) if ki > 0]
+    ratios = [Fraction(hi + 1, 2 * ki) for ki, hi in zip(k, h, strict=True) if ki > 0]
     lam = min(ratios)
     return LearningCoefficient(lam, sum(1 for r in ratios if r == lam), "normal crossing")
 
@@ -193,17 +195,17 @@ def tanh_network(H: int) -> LearningCoefficient:
 
         λ = (H + i² + i)/(4i + 2),   i = ⌊√H⌋;     m = 2 if H = i² (a perfect square), else 1.
 
-    λ is the minimum over integers j ≥ 0 of the candidate poles g(j) = (H + j² + j)/(4j + 2)
-    (Aoyagi & Watanabe 2005, IEICE; Aoyagi's Vandermonde-matrix-type singularities). Since
-    g(j + 1) − g(j) has the sign of (j + 1)² − H, the minimum sits at j = ⌊√H⌋ and is attained
-    twice, at j = i − 1 and j = i, exactly when H = i²; the two coinciding poles give order
-    m = 2. H = 1 is the normal crossing K ≍ a²b² (λ = 1/2, m = 2), a direct check.
+    The published λ equals min_{j ≥ 0} g(j) with g(j) = (H + j² + j)/(4j + 2): since
+    g(j + 1) − g(j) has the sign of (j + 1)² − H, the minimum sits at j = ⌊√H⌋, and it is attained
+    twice (j = i − 1 and j = i) exactly when H = i². Reading the g(j) as competing poles of the
+    zeta function, two coinciding largest poles give order m = 2 at perfect squares and m = 1
+    otherwise. H = 1 is a direct check: K ≍ a²b², a normal crossing with λ = 1/2, m = 2.
 
     References: M. Aoyagi and S. Watanabe (2005), "Resolution of singularities and the
-    generalization error with Bayesian estimation for layered neural network", IEICE Trans.
-    J88-D-II(10):2112–2124 (λ; the multiplicity rule is the tie count of the candidate poles as
-    derived above — we could not re-read the paper's statement of m, see docs/theory.md);
-    Watanabe (2009), ch. 7.
+    generalization error with Bayesian estimation for layered neural network", IEICE
+    Transactions (in Japanese), for λ. The multiplicity rule above is our derivation from the
+    tie count of the candidate poles; we could not re-read the paper's own statement of m, so
+    treat m as derived, not quoted (checked directly only at H = 1).
 
     Args:
       H: number of hidden units (positive integer).
@@ -212,3 +214,184 @@ def tanh_network(H: int) -> LearningCoefficient:
     i = math.isqrt(H)
     return LearningCoefficient(_tanh_pole(H, i), 2 if i * i == H else 1,
                                "perfect square" if i * i == H else "non-square")
+
+
+# ---------------------------------------------------------------------------------------------
+# Free-energy asymptotics and the predicted critical n of a Bayesian phase change
+
+
+def free_energy_asymptotic(n, loss: float, lam, m: int = 1, const: float = 0.0):
+    r"""Watanabe's asymptotic free energy F_n ≈ n·loss + λ log n − (m − 1) log log n + const.
+
+    Watanabe (2009), ch. 6 main theorem (realizable, relatively finite variance): the free energy
+    F_n = −log ∫ φ(w) exp(−n L_n(w)) dw of a region whose best loss is ``loss`` and whose
+    learning coefficient and multiplicity are λ, m. Evaluated in float64 straight from log n,
+    so it is finite for any finite n > 0 (n = 1e12 is fine).
+
+    Domain: n > 0. The log log n term is real only for n > 1, so with m > 1 every n must exceed
+    1 (a ValueError otherwise); for 1 < n < e it is negative and the asymptotic form is not
+    meaningful there anyway. With m = 1 the term is absent and any n > 0 is accepted.
+
+    Args:
+      n: data count(s), scalar or array-like (vectorised; float64).
+      loss: the region's minimum loss L (per sample; the n·L term).
+      lam: learning coefficient λ (Fraction or float, ≥ 0).
+      m: multiplicity m ≥ 1.
+      const: the O(1) constant (0 unless fitted).
+
+    Returns:
+      float64 NumPy array shaped like ``n`` (a Python float for scalar ``n``).
+    """
+    scalar = np.ndim(n) == 0
+    ns = v.as_float_array("n", n, lo=0.0, lo_open=True, ndim=np.ndim(n) or 1)
+    loss = v.as_float("loss", loss)
+    lam = v.as_float("lam", lam, lo=0.0)
+    m = v.as_int("m", m, lo=1)
+    const = v.as_float("const", const)
+    log_n = np.log(ns)
+    out = ns * loss + lam * log_n + const
+    if m > 1:
+        if np.any(ns <= 1.0):
+            bad = ns[ns <= 1.0].ravel()[0]
+            raise ValueError(f"n must all be > 1 when m > 1 (log log n is undefined for n <= 1), "
+                             f"got {bad:g}")
+        out = out - (m - 1) * np.log(log_n)
+    return float(out.reshape(())) if scalar else out
+
+
+@dataclass(frozen=True)
+class FreeEnergyLaw:
+    r"""A region's asymptotic free-energy law F_n ≈ n·loss + λ log n − (m − 1) log log n + const.
+
+    Attributes:
+      loss: the region's minimum loss L.
+      lam: its (local) learning coefficient λ.
+      m: its multiplicity m.
+      const: O(1) constant (0 unless fitted, e.g. from exact free energies at small n).
+    """
+
+    loss: float
+    lam: Fraction | float
+    m: int = 1
+    const: float = 0.0
+
+    def __post_init__(self):
+        v.as_float("loss", self.loss)
+        v.as_float("lam", self.lam, lo=0.0)
+        v.as_int("m", self.m, lo=1)
+        v.as_float("const", self.const)
+
+    @classmethod
+    def from_region(cls, region, const: float = 0.0) -> FreeEnergyLaw:
+        """Law of anything with ``.loss``, ``.lam`` and ``.m`` (e.g. ``slt_sim.models.Region``)."""
+        name = getattr(region, "name", repr(region))
+        for field in ("loss", "lam", "m"):
+            if getattr(region, field, None) is None:
+                raise ValueError(f"region {name!r} has no {field}; its free-energy law is unknown")
+        return cls(float(region.loss), region.lam, int(region.m), const)
+
+    def free_energy(self, n):
+        """F_n from this law (see :func:`free_energy_asymptotic`)."""
+        return free_energy_asymptotic(n, self.loss, self.lam, self.m, self.const)
+
+
+def _as_law(name: str, x) -> FreeEnergyLaw:
+    if isinstance(x, FreeEnergyLaw):
+        return x
+    if all(hasattr(x, f) for f in ("loss", "lam", "m")):
+        return FreeEnergyLaw.from_region(x)
+    raise TypeError(f"{name} must be a FreeEnergyLaw or have .loss, .lam and .m (like a "
+                    f"models.Region), got {type(x).__name__}")
+
+
+def free_energy_crossings(a, b, n_range: tuple[float, float] = (1.0, 1e12),
+                          resolution: int = 4096) -> tuple[float, ...]:
+    r"""All n in ``n_range`` where the asymptotic free energies of ``a`` and ``b`` are equal.
+
+    Solves F_n(a) = F_n(b), i.e.
+
+        n (L_a − L_b) + (λ_a − λ_b) log n − (m_a − m_b) log log n + (c_a − c_b) = 0,
+
+    in t = log n: a scan of ``resolution`` equally spaced points of t brackets each sign change,
+    then :func:`scipy.optimize.brentq` refines it (to ~1e-12 relative in n). Two crossings
+    closer than one scan step can be missed. When either law has m > 1 the scan starts at
+    max(n_lo, e) (log log n must be positive for the law to make sense). Identical laws never
+    cross (they tie everywhere) and give ``()``.
+
+    Args:
+      a, b: :class:`FreeEnergyLaw` or objects with ``.loss``, ``.lam``, ``.m`` (``Region``).
+      n_range: (n_lo, n_hi) with 0 < n_lo < n_hi.
+      resolution: number of scan points (≥ 16).
+
+    Returns:
+      increasing tuple of crossing points n.
+    """
+    from scipy import optimize  # imported here: keeps `import slt_sim` light
+
+    a, b = _as_law("a", a), _as_law("b", b)
+    lo, hi = _n_range(n_range)
+    resolution = v.as_int("resolution", resolution, lo=16)
+    if max(a.m, b.m) > 1:
+        lo = max(lo, math.e)
+        if lo >= hi:
+            return ()
+    if a == b:
+        return ()
+
+    def gap(t):
+        n = np.exp(t)
+        return a.free_energy(n) - b.free_energy(n)
+
+    ts = np.linspace(math.log(lo), math.log(hi), resolution)
+    ds = gap(ts)
+    roots = []
+    for i in range(resolution - 1):
+        if ds[i] == 0.0:
+            roots.append(ts[i])
+        elif ds[i] * ds[i + 1] < 0.0:
+            roots.append(optimize.brentq(lambda t: float(gap(np.array([t]))[0]), ts[i], ts[i + 1],
+                                         xtol=1e-13, rtol=1e-13))
+    if ds[-1] == 0.0:
+        roots.append(ts[-1])
+    return tuple(float(math.exp(t)) for t in roots)
+
+
+def critical_n(a, b, n_range: tuple[float, float] = (1.0, 1e12)) -> float | None:
+    r"""Predicted critical n of a Bayesian phase change between regions ``a`` and ``b``.
+
+    The posterior mass of a region is ∝ exp(−F_n), so the preferred region switches where the
+    asymptotic free energies cross (Watanabe 2009, internal model selection; Chen et al. 2023,
+    arXiv:2310.06301):
+
+        n (L_b − L_a) = (λ_a − λ_b) log n − (m_a − m_b) log log n + (c_a − c_b).
+
+    Typically a has the lower loss and the larger λ: b (simpler, worse) wins below the crossing,
+    a above it. The *last* crossing in ``n_range`` is returned: beyond it the preference no
+    longer changes (up to n_hi). Earlier crossings can occur at n ≈ 1, where every log term
+    vanishes and only the loss gap and constants remain; the asymptotic law means nothing there
+    (all crossings are available from :func:`free_energy_crossings`).
+
+    Args:
+      a, b: :class:`FreeEnergyLaw` or objects with ``.loss``, ``.lam``, ``.m`` (e.g.
+        ``slt_sim.models.Region``; constants then default to 0 — wrap with
+        ``FreeEnergyLaw.from_region(region, const=c)`` to include a fitted constant).
+      n_range: where to look, (n_lo, n_hi).
+
+    Returns:
+      the largest crossing n in ``n_range``, or ``None`` when the two laws do not cross there
+      (one region is preferred throughout, or the laws are identical).
+    """
+    roots = free_energy_crossings(a, b, n_range)
+    return roots[-1] if roots else None
+
+
+def _n_range(n_range) -> tuple[float, float]:
+    try:
+        lo, hi = n_range
+    except (TypeError, ValueError):
+        raise TypeError(f"n_range must be a pair (n_lo, n_hi), got {n_range!r}") from None
+    lo = v.as_float("n_range[0]", lo, lo=0.0, lo_open=True)
+    hi = v.as_float("n_range[1]", hi, lo=0.0, lo_open=True)
+    if not lo < hi:
+        raise ValueError(f"n_range must have n_lo < n_hi, got ({lo:g}, {hi:g})")
+    return lo, hi

@@ -1,12 +1,12 @@
 """Facts about the model catalogue: shapes, priors, losses, data, regions, bad input."""
 
 import math
+from fractions import Fraction
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from fractions import Fraction
 
 from slt_sim import models
 

@@ -11,7 +11,8 @@ import importlib
 import sys
 
 #: modules of slt_sim.cli that define subcommands (each has ``register(subparsers)``)
-SUBCOMMAND_MODULES: tuple[str, ...] = ("lambda_cmd",)
+SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "theory_cmd", "phase", "free_energy", "llc", "sgd",
+                                      "tms", "lambda_cmd")
 
 
 class UsageError(ValueError):

@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             kw = {} if model.is_potential else {"key": key}
             r = free_energy_lambda(model, ns, **kw)
             lam_hat, ci = float(r.lam_hat), [float(x) for x in r.lam_ci]
-            m_hat = getattr(r, "m", None)
+            m_hat = getattr(r, "m_hat", None)
             extra["route"] = "exact quadrature"
         else:
             lam_hat, ci, m_hat = _thermo(model, ns, key, multiplicity, nuts, extra)

@@ -107,7 +107,7 @@ def deep_linear_network(widths=(4, 3, 4), rank: int = 1, prior_scale: float = 1.
         return 0.5 * jnp.sum((product(w) - p0) ** 2, axis=(-2, -1))
 
     lc = theory.deep_linear_network(widths, r)
-    names = tuple(f"W{l + 1}[{i},{j}]" for l, (a, b) in enumerate(shapes)
+    names = tuple(f"W{k + 1}[{i},{j}]" for k, (a, b) in enumerate(shapes)
                   for i in range(a) for j in range(b))
     return Model(
         name=f"deep_linear_network(widths={widths}, rank={r})", dim=dim,

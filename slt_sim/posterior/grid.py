@@ -21,7 +21,7 @@ import numpy as np
 from .. import _validate as v
 
 #: default grading per dimension: (Gauss–Legendre order, growth ratio, smallest panel)
-_GRADED_DEFAULTS = {1: (12, 1.3, 1e-9), 2: (8, 1.5, 1e-8), 3: (6, 2.0, 1e-7)}
+_GRADED_DEFAULTS = {1: (12, 1.3, 1e-9), 2: (8, 2.0, 1e-7), 3: (6, 2.0, 1e-7)}
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,8 @@ def graded_grid(box, focus=None, *, order: int | None = None, ratio: float | Non
       box: one (lo, hi) per axis.
       focus: per axis, a sequence of coordinates to refine toward (default: the box centre).
       order: Gauss–Legendre nodes per panel (default by dimension: 12, 8, 6).
-      ratio: growth ratio of successive panel widths away from a focus (default 1.3, 1.5, 2).
-      min_width: width of the panels touching a focus (default 1e-9, 1e-8, 1e-7), which sets
+      ratio: growth ratio of successive panel widths away from a focus (default 1.3, 2, 2).
+      min_width: width of the panels touching a focus (default 1e-9, 1e-7, 1e-7), which sets
         the largest n that is resolved: the posterior of K = w² has width ~ (2n)^{-1/2}.
       coarse_panels: no panel is wider than (hi − lo)/coarse_panels.
     """
@@ -150,5 +150,12 @@ def uniform_grid(box, points_per_axis) -> QuadratureGrid:
 
 
 def default_grid(model) -> QuadratureGrid:
-    """The graded grid on the model's box, refined toward its ``focus`` points."""
-    return graded_grid(model.box, model.focus)
+    """The graded grid on the model's box, refined toward its ``focus`` points.
+
+    Potentials (n up to ~1e12) use the defaults above. Data models, whose n is bounded by the
+    data one can sample, use a coarser grading (smallest panel 1e−4, enough for n up to ~1e6),
+    because each grid point costs n per-sample loss evaluations.
+    """
+    if model.is_potential:
+        return graded_grid(model.box, model.focus)
+    return graded_grid(model.box, model.focus, min_width=1e-4)

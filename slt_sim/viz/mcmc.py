@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def energy_slope_figure(result, *, theory: float | None = None, dataset: int | None = None,
+def plot_energy_slope(result, *, theory: float | None = None, dataset: int | None = None,
                         ax=None) -> Figure:
     r"""E_β[n L_n] against 1/β with the fitted line (slope λ̂) of a multi-temperature result.
 
@@ -51,7 +51,7 @@ def energy_slope_figure(result, *, theory: float | None = None, dataset: int | N
     return fig
 
 
-def learning_curve_figure(result, *, ax=None) -> Figure:
+def plot_learning_curve(result, *, ax=None) -> Figure:
     """Bayes generalisation error E[G_n] − L₀ against n (log–log) with λ/n.
 
     Args:
@@ -78,7 +78,7 @@ def learning_curve_figure(result, *, ax=None) -> Figure:
     return fig
 
 
-def nuts_vs_exact_figure(tree, exact, *, index: int = 0, max_points: int = 4000,
+def plot_nuts_vs_exact(tree, exact, *, index: int = 0, max_points: int = 4000,
                          ax=None) -> Figure:
     """NUTS draws over the exact posterior: 2-D contours + scatter, 1-D density + histogram.
 
@@ -118,7 +118,7 @@ def nuts_vs_exact_figure(tree, exact, *, index: int = 0, max_points: int = 4000,
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1])
     else:
-        raise ValueError(f"nuts_vs_exact_figure draws 1-D or 2-D posteriors, got d = {dim}")
+        raise ValueError(f"plot_nuts_vs_exact draws 1-D or 2-D posteriors, got d = {dim}")
     attrs = tree["posterior"].attrs
     ax.set_title(f"{attrs.get('model', '')}: n = {attrs.get('n', '?'):g}, "
                  f"β = {attrs.get('beta', 1):g}")
@@ -133,4 +133,4 @@ def _fig_ax(ax):
     return fig, fig.add_subplot()
 
 
-__all__ = ["energy_slope_figure", "learning_curve_figure", "nuts_vs_exact_figure"]
+__all__ = ["plot_energy_slope", "plot_learning_curve", "plot_nuts_vs_exact"]

@@ -1,0 +1,126 @@
+"""``slt-sim llc``: the local learning coefficient of a catalogue model by SG-MCMC.
+
+Defaults come from :func:`slt_sim.calibrate_llc` sweeps (docs/llc.md): potentials use SGNHT
+(momentum moves fast along the flat valleys of a normal crossing) with ε = 3e-5, γ = 0.1; data
+models use full-batch SGLD with ε = 1e-4, γ = 1. Data models are evaluated at a minimum of L_n
+found by a short Adam run from the true parameter (``--at trained``, the default): at the true
+parameter itself L_n(w0) > min L_n, which lowers λ̂ by β·n(L_n(w0) − min L_n) (``--at true``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import jax
+
+from .. import theory
+from ..dynamics.minimize import train_to_minimum
+from ..measure.calibrate import calibrate_llc
+from ..measure.llc import estimate_llc
+from ..posterior.sgmcmc import SAMPLERS
+from ._common import add_model_options, emit, model_from_args, parse_numbers
+
+#: calibrated defaults per kind of model: sampler, ε, γ, draws, burn-in
+POTENTIAL_DEFAULTS = {"sampler": "sgnht", "step_size": 3e-5, "localization": 0.1,
+                      "draws": 100_000, "burnin": 10_000}
+DATA_DEFAULTS = {"sampler": "sgld", "step_size": 1e-4, "localization": 1.0,
+                 "draws": 2000, "burnin": 500}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "llc", help="local learning coefficient λ̂(w*) by SGLD-family samplers",
+        description="Estimate the local learning coefficient λ̂(w*) = nβ(E[L_n] − L_n(w*)) "
+                    "with SGLD-family samplers on a catalogue model; compare with theory.")
+    add_model_options(p)
+    p.add_argument("--n", type=float, default=10_000, help="data count n (default 10000)")
+    p.add_argument("--chains", type=int, default=4, help="number of chains (default 4)")
+    p.add_argument("--draws", type=int, default=None,
+                   help="kept draws per chain (default: 100000 potentials, 2000 data models)")
+    p.add_argument("--burnin", type=int, default=None,
+                   help="burn-in steps (default: 10000 potentials, 500 data models)")
+    p.add_argument("--sampler", choices=sorted(SAMPLERS), default=None,
+                   help="sampler (default: sgnht for potentials, sgld for data models)")
+    p.add_argument("--step-size", type=float, default=None, help="step size ε")
+    p.add_argument("--localization", type=float, default=None, help="localisation γ")
+    p.add_argument("--nbeta", type=float, default=None, help="nβ (default n / log n)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="minibatch size (default: full batch)")
+    p.add_argument("--at", choices=("true", "trained"), default=None,
+                   help="w*: the true parameter, or a minimum of L_n from a short Adam run "
+                        "(default: trained for data models, true for potentials)")
+    p.add_argument("--train-steps", type=int, default=2000,
+                   help="Adam steps (learning rate 1e-3, full batch) for --at trained")
+    p.add_argument("--calibrate", action="store_true",
+                   help="run the (ε, γ) calibration sweep instead and print its table")
+    p.add_argument("--step-sizes", default="1e-5,3e-5,1e-4,3e-4",
+                   help="--calibrate: step sizes to sweep")
+    p.add_argument("--localizations", default="0.1,1,10,100",
+                   help="--calibrate: localisations to sweep")
+    p.add_argument("--seed", type=int, default=0, help="random seed (data and chains)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run)
+
+
+def _theory_lambda(args, model):
+    """Theory λ for the LLC's own prior (the Gaussian localisation: h = 0 for crossings)."""
+    if args.model == "normal-crossing":
+        return float(theory.normal_crossing(args.k).lam)
+    if model.is_potential and model.regions and model.regions[0].lam is not None:
+        return float(model.regions[0].lam)          # w* is the centre of the first region
+    return model.lam_float
+
+
+def run(args: argparse.Namespace) -> int:
+    model = model_from_args(args)
+    defaults = POTENTIAL_DEFAULTS if model.is_potential else DATA_DEFAULTS
+    n = int(args.n)
+    if n != args.n or n < 2:
+        raise ValueError(f"--n must be a whole number >= 2, got {args.n:g}")
+    if args.train_steps < 0:
+        raise ValueError(f"--train-steps must be >= 0, got {args.train_steps}")
+    at = args.at or ("true" if model.is_potential else "trained")
+    key = jax.random.key(args.seed)
+    data = None
+    w_star = None
+    if not model.is_potential:
+        data = model.sample_data(jax.random.fold_in(key, 0xDA7A), n)
+        w_star = (model.true_param if at == "true"
+                  else train_to_minimum(model, data, steps=args.train_steps))
+    elif at == "trained":
+        raise ValueError(f"--at trained needs a data model; {model.name} is a potential "
+                         "(its minimum is the true parameter): use --at true")
+    common = {"key": key, "data": data, "n": n if data is None else None,
+              "sampler": args.sampler or defaults["sampler"], "num_chains": args.chains,
+              "num_draws": args.draws if args.draws is not None else defaults["draws"],
+              "num_burnin": args.burnin if args.burnin is not None else defaults["burnin"],
+              "nbeta": args.nbeta, "batch_size": args.batch_size}
+    lam = _theory_lambda(args, model)
+
+    if args.calibrate:
+        cal = calibrate_llc(model, w_star, step_sizes=parse_numbers("--step-sizes",
+                                                                    args.step_sizes),
+                            localizations=parse_numbers("--localizations", args.localizations),
+                            **common)
+        out = {"model": model.name, "lambda": lam, "at": at, **cal.as_dict()}
+        emit(out, args.json, f"{model.name}, w* = {at} parameter, theory λ = {lam}\n"
+                             + cal.table())
+        return 0
+
+    r = estimate_llc(model, w_star,
+                     step_size=args.step_size if args.step_size is not None
+                     else defaults["step_size"],
+                     localization=args.localization if args.localization is not None
+                     else defaults["localization"], **common)
+    out = {"llc_mean": r.llc_mean, "llc_std": r.llc_std, "lambda": lam, "m": model.m,
+           "seconds": r.seconds, "draws_per_second": r.draws_per_second,
+           "diagnostics": r.diagnostics, "warnings": list(r.warnings),
+           "llc_per_chain": r.llc_per_chain, "model": model.name, "at": at, "n": r.n,
+           "nbeta": r.nbeta, "sampler": r.sampler, "step_size": r.step_size,
+           "localization": r.localization, "chains": r.num_chains, "draws": r.num_draws,
+           "burnin": r.num_burnin, "batch_size": r.batch_size, "seed": args.seed,
+           "acceptance_rate": r.acceptance_rate, "devices": r.devices}
+    theory_line = "theory λ unknown" if lam is None else \
+        f"theory λ = {lam:.4g} (λ̂/λ − 1 = {r.llc_mean / lam - 1:+.1%})"
+    emit(out, args.json, f"{model.name}, w* = {at} parameter\n{r.summary()}\n{theory_line}")
+    return 0

@@ -1,0 +1,87 @@
+"""calibrate_llc: the (ε, γ) sweep against closed forms, its references and its recommendation."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import slt_sim as slt
+from slt_sim.measure.calibrate import calibrate_llc, exact_localized_llc
+
+N = 10_000
+NBETA = N / math.log(N)
+
+
+def _sgld_formula(eps, gamma, d=2):
+    # K = ‖w‖²: U = (2nβ + γ)‖w‖²/2, SGLD variance 1/(h(1 − εh/4)), λ̂ = nβ d · variance.
+    h = 2 * NBETA + gamma
+    return NBETA * d / (h * (1 - eps * h / 4))
+
+
+def test_sweep_matches_closed_forms_and_shows_both_biases():
+    m = slt.models.quadratic(2)
+    eps, gam = (1e-5, 3e-5, 5e-4), (1.0, 300.0, 3000.0)
+    cal = calibrate_llc(m, jnp.zeros(2), key=jax.random.key(0), n=N, step_sizes=eps,
+                        localizations=gam, sampler="sgld", num_chains=8, num_draws=4000,
+                        num_burnin=500)
+    print(cal.table())
+    assert cal.llc_mean.shape == (3, 3) and cal.reference_kind == "exact-localized"
+    for j, g in enumerate(gam):       # quadrature reference = exact nβ d/(2nβ + γ)
+        assert cal.reference[j] == pytest.approx(NBETA * 2 / (2 * NBETA + g), rel=1e-4)
+    for i, e in enumerate(eps):
+        for j, g in enumerate(gam):
+            f = _sgld_formula(e, g)
+            assert abs(cal.llc_mean[i, j] - f) < 4 * cal.llc_std[i, j] + 0.03 * f, (e, g)
+    # larger ε biases λ̂ up, larger γ pulls it down
+    assert np.all(np.diff(cal.llc_mean, axis=0) > -2 * cal.llc_std[1:]) and \
+        cal.llc_mean[2, 0] > 1.2 * cal.llc_mean[0, 0]
+    assert np.all(np.diff(cal.llc_mean, axis=1) < 0)
+    # MALA (unbiased at any ε; it mixes best at the largest) agrees with the exact value, and its
+    # acceptance falls with ε
+    assert np.all(np.abs(cal.mala_llc[2] / cal.reference - 1) < 0.04)
+    assert cal.acceptance[0, 0] > 0.99 and cal.acceptance[2, 0] < cal.acceptance[0, 0]
+    # the recommendation passes every check and is accurate
+    i, j = cal.recommended_index
+    assert cal.ok[i, j] and cal.recommended == {"step_size": 3e-5, "localization": 1.0}
+    assert abs(cal.bias[i, j] / cal.reference[j]) < 0.05
+
+
+def test_theory_reference_for_a_data_model_at_its_true_parameter():
+    m = slt.models.reduced_rank_regression(2, 2, 1, 1)
+    cal = calibrate_llc(m, None, key=jax.random.key(1), n=2000, step_sizes=(1e-4,),
+                        localizations=(1.0,), num_chains=2, num_draws=300, num_burnin=100,
+                        mala=False)
+    print(cal.table())
+    assert cal.reference_kind == "theory" and cal.reference == float(m.lam)
+    assert cal.acceptance is None and cal.mala_llc is None
+    assert cal.bias.shape == (1, 1)
+
+
+def test_exact_localised_reference_of_the_m2_crossing():
+    # K = a²b² at nβ = 1e4/log 1e4, γ = 1: ∫ over b is Gaussian, leaving a 1-D integral.
+    from scipy import integrate
+
+    t, g = NBETA, 1.0
+
+    def z(tt):
+        return integrate.quad(lambda a: np.exp(-g * a * a / 2) / np.sqrt(tt * a * a + g / 2),
+                              0, np.inf, limit=400)[0]
+
+    h = 1e-4
+    expected = -t * (math.log(z(t * (1 + h))) - math.log(z(t * (1 - h)))) / (2 * h * t)
+    got = exact_localized_llc(slt.models.normal_crossing((1, 1)), jnp.zeros(2), t, g)
+    print(f"exact localised E[nβK]: quadrature engine {got:.5f}, 1-D integral {expected:.5f}")
+    assert got == pytest.approx(expected, rel=1e-3)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"step_sizes": ()}, "step_sizes must not be empty"),
+    ({"localizations": (-1.0,)}, "localizations must all be >= 0"),
+    ({"reference": "theory"}, "reference must be 'auto'"),
+])
+def test_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        calibrate_llc(slt.models.quadratic(2), jnp.zeros(2), key=jax.random.key(0), n=N,
+                      num_draws=10, num_burnin=0, **kwargs)

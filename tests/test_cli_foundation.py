@@ -1,0 +1,67 @@
+"""The `slt-sim` contract: demo, phase and free-energy subcommands, JSON output, exit code 2."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from slt_sim.cli import main
+
+
+def _json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_phase_json_reports_exact_and_predicted_critical_n(capsys):
+    out = _json(capsys, ["phase", "--model", "two-basins-1d", "--n", "1e3,3e3,1e4,3e4,1e5",
+                         "--json"])
+    print({k: out[k] for k in ("critical_n_exact", "critical_n_predicted")})
+    assert 10_000 < out["critical_n_exact"] < 11_000
+    assert out["critical_n_predicted"] == pytest.approx(out["critical_n_exact"], rel=0.05)
+    assert out["switch"] == ["wide", "narrow"]
+
+
+def test_free_energy_json_recovers_lambda(capsys):
+    out = _json(capsys, ["free-energy", "--model", "normal-crossing", "--k", "1,1", "--n",
+                         "1e2,1e3,1e4,1e5,1e6", "--json"])
+    assert len(out["free_energy"]) == len(out["n"]) == 5
+    assert out["lambda_hat"] == pytest.approx(0.5, rel=0.02)
+    assert out["m_hat"] == 2 and out["lambda"] == 0.5
+
+
+def test_demo_writes_figures_and_summary(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "two_basins_1d" in text
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    for name in summary["figures"]:
+        assert (tmp_path / name).stat().st_size > 10_000
+    assert 10_000 < summary["two_basins_1d"]["critical_n_exact"] < 11_000
+    assert summary["two_basins_2d"]["switch"] == ["singular", "regular"]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["free-energy", "--model", "normal-crossing", "--n", "1e2,-5,1e4"], "ns must all be > 0"),
+    (["free-energy", "--model", "normal-crossing", "--n", "ten,100"], "--n must be numbers"),
+    (["free-energy", "--model", "normal-crossing", "--k", "1,1", "--h", "0"], "same length"),
+    (["free-energy", "--model", "dln", "--widths", "4,3,4", "--rank", "1"], "dim <= 3"),
+    (["phase", "--model", "two-basins-2d", "--n", "100"], "at least two values"),
+    (["theory", "dln", "--widths", "2,2", "--rank", "3"], "rank"),
+])
+def test_bad_input_exits_2_with_a_clear_message(argv, words, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_console_script_entry_point_exits_2_on_bad_input():
+    env = dict(os.environ, SLT_SIM_X64="1")
+    proc = subprocess.run([sys.executable, "-m", "slt_sim", "phase", "--n", "abc,1"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert "--n must be numbers" in proc.stderr

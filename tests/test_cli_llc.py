@@ -1,0 +1,56 @@
+"""``slt-sim llc``: JSON output, calibrated defaults, clear errors."""
+
+import json
+
+import pytest
+
+from slt_sim.cli import main
+
+
+def _run_json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_llc_json_has_the_documented_keys(capsys):
+    out = _run_json(capsys, ["llc", "--model", "normal-crossing", "--k", "1,2", "--n", "10000",
+                             "--draws", "20000", "--burnin", "2000", "--seed", "3", "--json"])
+    print({k: out[k] for k in ("llc_mean", "llc_std", "lambda", "seconds", "draws_per_second")})
+    for key in ("llc_mean", "llc_std", "lambda", "seconds", "draws_per_second", "diagnostics"):
+        assert key in out
+    for key in ("rhat", "drift", "negative", "diverged"):
+        assert key in out["diagnostics"]
+    assert out["lambda"] == 0.25 and out["sampler"] == "sgnht" and out["at"] == "true"
+    assert abs(out["llc_mean"] / 0.25 - 1) < 0.2
+
+
+def test_llc_dln_out_of_the_box(capsys):
+    # The calibrated defaults: full-batch SGLD, ε = 1e-4, γ = 1, at a trained minimum of L_n.
+    out = _run_json(capsys, ["llc", "--model", "dln", "--widths", "4,3,4", "--rank", "1",
+                             "--n", "10000", "--json"])
+    print(f"DLN 4-3-4 r=1 n=10000: λ̂ = {out['llc_mean']:.3f} ± {out['llc_std']:.3f} "
+          f"(theory {out['lambda']}), {out['draws_per_second']:,.0f} steps/s, "
+          f"{out['seconds']:.1f} s")
+    assert out["lambda"] == 6.0 and out["at"] == "trained" and out["warnings"] == []
+    assert abs(out["llc_mean"] / 6.0 - 1) < 0.10
+
+
+def test_llc_calibrate_table(capsys):
+    assert main(["llc", "--model", "quadratic", "--d", "2", "--calibrate", "--step-sizes",
+                 "1e-4,3e-3", "--localizations", "1", "--draws", "2000", "--burnin", "200",
+                 "--sampler", "sgld"]) == 0
+    text = capsys.readouterr().out
+    print(text)
+    assert "recommended" in text and "MALA acc" in text
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--model", "dln", "--n", "0.5"], "--n must be a whole number"),
+    (["--model", "quadratic", "--at", "trained"], "needs a data model"),
+    (["--model", "quadratic", "--step-size", "-1"], "step_size must be > 0"),
+])
+def test_llc_bad_input_exits_2(capsys, argv, match):
+    with pytest.raises(SystemExit) as exc:
+        main(["llc", *argv])
+    assert exc.value.code == 2
+    assert match in capsys.readouterr().err

@@ -1,0 +1,66 @@
+"""`slt-sim sgd` and `slt-sim tms`: JSON contract, numbers, exit code 2 on bad input."""
+
+import json
+
+import pytest
+
+from slt_sim.cli import main
+
+
+def _json(capsys, argv):
+    capsys.readouterr()  # drop anything printed before
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    return out
+
+
+def test_cli_sgd_json_has_fractions_masses_divergence_and_time(capsys):
+    out = _json(capsys, ["sgd", "--model", "two-basins-2d", "--n", "1e4", "--seeds", "200",
+                         "--steps", "300", "--lr", "0.05"])
+    print({k: out[k] for k in ("final_region_fractions", "posterior_region_masses", "diverged",
+                               "seconds")})
+    fr = out["final_region_fractions"]
+    assert set(fr) == {"singular", "regular", "none", "diverged"}
+    assert sum(fr.values()) == pytest.approx(1.0)
+    assert out["posterior_region_masses"]["regular"] > 0.99  # n = 1e4 is past the switch
+    assert fr["singular"] > 0.5  # ... while most SGD runs stay in the singular basin
+    assert out["diverged"] == 0 and out["seconds"] > 0
+    # too large a step size: every run diverges, and the count says so
+    out = _json(capsys, ["sgd", "--model", "quadratic", "--seeds", "8", "--steps", "200",
+                         "--lr", "2.0"])
+    assert out["diverged"] == 8 and out["final_region_fractions"]["diverged"] == 1.0
+
+
+def test_cli_sgd_on_tms_data_model(capsys):
+    out = _json(capsys, ["sgd", "--model", "tms", "--c", "4", "--n", "200", "--seeds", "4",
+                         "--steps", "200", "--lr", "0.05", "--optimizer", "adam",
+                         "--batch-size", "32", "--init-scale", "0.1"])
+    assert out["posterior_region_masses"] is None  # d = 12: no exact engine
+    assert sum(out["final_region_fractions"].values()) == pytest.approx(1.0)
+
+
+def test_cli_tms_table_and_critical_n(capsys):
+    out = _json(capsys, ["tms", "--c", "6", "--no-llc", "--rungs", "12", "--replicas", "2",
+                         "--steps", "900"])
+    rows = {r["phase"]: r for r in out["kgons"]}
+    print({p: (round(r["loss"], 5), r["lambda_theory"]) for p, r in rows.items()},
+          out["critical_n_predicted"], out["critical_n_measured"])
+    assert round(rows["5"]["loss"], 5) == 0.06874 and round(rows["6"]["loss"], 5) == 0.04819
+    assert rows["5"]["lambda_theory"] == 7 and rows["6"]["lambda_theory"] == 8.5
+    assert rows["5+"]["loss"] == pytest.approx(rows["5"]["loss"] - 1 / 144, abs=1e-12)
+    # n ΔL = Δλ log n with ΔL = 0.02055, Δλ = 1.5
+    assert out["critical_n_predicted"] == pytest.approx(445, rel=0.02)
+    assert out["transition"] == "5 -> 6" and out["posterior_occupancy"] is not None
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["sgd", "--model", "two-basins-2d", "--batch-size", "10"], "batch-size"),
+    (["sgd", "--model", "tms", "--n", "10.5"], "whole number"),
+    (["sgd", "--model", "quadratic", "--lr", "-1"], "lr"),
+    (["tms", "--c", "1", "--no-llc", "--no-measure"], "--c"),
+])
+def test_cli_sgd_and_tms_bad_input_exit_2(capsys, argv, msg):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert msg in capsys.readouterr().err
