@@ -10,6 +10,7 @@ Checks (Watanabe 2009/2010; REFERENCE.md §2):
 * WAIC and ν̂ from a NUTS DataTree agree with the exact grid values on the same data.
 """
 
+import io
 import warnings
 
 import jax
@@ -21,11 +22,12 @@ from slt_sim.measure.generalization import learning_curve, waic, waic_from_logli
 from slt_sim.posterior.exact import exact_posterior
 from slt_sim.posterior.grid import graded_grid
 from slt_sim.posterior.mcmc import ConvergenceWarning, sample_posterior
+from slt_sim.viz import plot_learning_curve
 
 
 def test_learning_curve_of_a_regular_model_gives_lambda_and_nu():
     model = models.deep_linear_network((1, 1), 1)            # y = w x: d = 1, λ = ν = 1/2
-    r = learning_curve(model, [100, 400], key=jax.random.key(0), num_datasets=48,
+    r = learning_curve(model, [100, 400], key=jax.random.key(0), num_datasets=24,
                        num_test=128)
     s = r.gen_excess.shape[0]
     n_gen = r.ns * r.gen_excess                               # (S, K)
@@ -62,6 +64,9 @@ def test_learning_curve_of_tanh_network_follows_lambda_over_n():
     print(f"  λ̂ from the two-term form (m = 2): {r.lam_hat(2):.3f}")
     for j in range(len(r.ns)):
         assert two_term[j] - 3 * se[j] - 0.05 < mean[j] < 0.5 + 3 * se[j] + 0.05
+    fig = plot_learning_curve(r)
+    fig.savefig(io.BytesIO(), format="png")
+    assert fig.axes[0].get_xscale() == "log"
 
 
 def test_waic_from_nuts_matches_the_exact_grid_posterior():
@@ -69,6 +74,7 @@ def test_waic_from_nuts_matches_the_exact_grid_posterior():
     data = model.sample_data(jax.random.key(11), 200)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # the settings of test_mcmc's DataTree test: the compiled sampler is shared
         tree = sample_posterior(model, key=jax.random.key(5), data=data, num_chains=4,
                                 num_warmup=300, num_samples=1000, target_accept=0.9)
     got = waic(tree)

@@ -8,6 +8,7 @@ quadrature error and near-zero MCSEs).
 """
 
 import functools
+import io
 import warnings
 
 import arviz as az
@@ -19,8 +20,14 @@ from arviz_stats.base import array_stats
 from slt_sim import models
 from slt_sim.posterior.exact import exact_posterior
 from slt_sim.posterior.grid import graded_grid
-from slt_sim.posterior.mcmc import (ConvergenceWarning, check_convergence, draws,
-                                    posterior_energy, sample_posterior)
+from slt_sim.posterior.mcmc import (
+    ConvergenceWarning,
+    check_convergence,
+    draws,
+    posterior_energy,
+    sample_posterior,
+)
+from slt_sim.viz import plot_nuts_vs_exact
 
 
 def _mcse(series):
@@ -52,7 +59,7 @@ CASES = [
 def test_nuts_matches_exact_mean_cov_and_region_masses_on_2d_landscapes(name, make, n):
     model = make()
     ex = exact_posterior(model, [n], grid=_grid(model), keep_density=False,
-                         marginals_2d=False)
+                         marginals_2d=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         tree = sample_posterior(model, key=jax.random.key(3), n=n, num_chains=4,
@@ -77,6 +84,9 @@ def test_nuts_matches_exact_mean_cov_and_region_masses_on_2d_landscapes(name, ma
               f"MCSE {se:.5f}  ({abs(got - want) / max(se, 1e-12):.1f} MCSE)")
     for label, got, want, se in rows:
         assert abs(got - want) <= 4 * se + 2e-3, (label, got, want, se)
+    fig = plot_nuts_vs_exact(tree, ex)
+    fig.savefig(io.BytesIO(), format="png")
+    assert len(fig.axes[0].collections) > 0          # the exact contours were drawn
 
 
 def test_stuck_chains_in_separated_basins_raise_rhat_warning():
@@ -102,8 +112,9 @@ def test_stuck_chains_in_separated_basins_raise_rhat_warning():
 def test_datatree_layout_works_with_arviz_and_matches_the_energy():
     model = models.tanh_network(1)
     data = model.sample_data(jax.random.key(11), 200)
-    tree = sample_posterior(model, key=jax.random.key(5), data=data, beta=0.5, num_chains=2,
-                            num_warmup=200, num_samples=300, warn=False)
+    # same settings as test_generalization's WAIC test (shared compiled sampler)
+    tree = sample_posterior(model, key=jax.random.key(5), data=data, beta=0.5, num_chains=4,
+                            num_warmup=300, num_samples=1000, target_accept=0.9, warn=False)
     post = tree["posterior"]
     assert post["w"].dims == ("chain", "draw", "w_dim")
     assert list(post["w_dim"].values) == ["a1", "b1"]

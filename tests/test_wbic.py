@@ -9,6 +9,7 @@
    slope is biased by ≈ −(m−1)/log(nβ) (−16 % to −40 % here), which is the theory, not a bug.
 """
 
+import io
 import math
 import warnings
 
@@ -17,10 +18,11 @@ import numpy as np
 import pytest
 
 from slt_sim import models
-from slt_sim.measure.wbic import (default_betas, multi_temperature_lambda, slope_fit, wbic)
+from slt_sim.measure.wbic import default_betas, multi_temperature_lambda, slope_fit, wbic
 from slt_sim.posterior.exact import exact_posterior
 from slt_sim.posterior.grid import graded_grid
 from slt_sim.posterior.mcmc import ConvergenceWarning
+from slt_sim.viz import plot_energy_slope
 
 
 def _exact_energy(model, n, betas, rel=1e-3):
@@ -42,7 +44,9 @@ def test_energies_and_wbic_match_exact_on_normal_crossing():
         warnings.simplefilter("ignore", ConvergenceWarning)
         r = multi_temperature_lambda(model, key=jax.random.key(0), n=n, num_chains=8,
                                      num_warmup=300, num_samples=1000, target_accept=0.9)
-        w = wbic(model, key=jax.random.key(1), n=n, num_chains=8, num_warmup=300,
+        # 40 chains at β* = 1/log n: the same batch shape as the 5 × 8 chains above, so the
+        # compiled sampler is reused
+        w = wbic(model, key=jax.random.key(1), n=n, num_chains=40, num_warmup=300,
                  num_samples=1000, target_accept=0.9)
     exact = _exact_energy(model, n, np.append(betas, 1 / math.log(n)))
     print(f"\nnormal_crossing((1,1)) n = {n:g}: E_β[nK] NUTS vs exact")
@@ -56,6 +60,9 @@ def test_energies_and_wbic_match_exact_on_normal_crossing():
     print(f"  slope λ̂: NUTS {r.lam_hat:.3f} [{r.lam_ci[0]:.3f}, {r.lam_ci[1]:.3f}], exact "
           f"energies {lam_exact:.3f}; theory λ = 1/2 (m = 2); WBIC λ̂ = {w.lam_hat[0]:.3f}")
     assert r.lam_ci[0] - 0.02 <= lam_exact <= r.lam_ci[1] + 0.02
+    fig = plot_energy_slope(r, theory=0.5)
+    fig.savefig(io.BytesIO(), format="png")
+    assert fig.axes[0].get_xlabel() == "1/β"
 
 
 ACCURACY = [
@@ -63,17 +70,17 @@ ACCURACY = [
     ("rrr(2,2,1,0)", lambda: models.reduced_rank_regression(2, 2, 1, 0), 10_000,
      dict(num_chains=4, num_warmup=300, num_samples=500, target_accept=0.9)),
     ("rrr(3,3,2,1)", lambda: models.reduced_rank_regression(3, 3, 2, 1), 10_000,
-     dict(num_chains=2, num_warmup=200, num_samples=300, target_accept=0.9)),
+     dict(num_chains=2, num_warmup=200, num_samples=300, target_accept=0.9, num_betas=3)),
 ]
 
 
-def _accuracy_case(name, make, n, settings, num_betas=5):
+def _accuracy_case(name, make, n, settings):
     model = make()
     lam, m = float(model.lam), model.m
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         r = multi_temperature_lambda(model, key=jax.random.key(2024), n=n, num_datasets=4,
-                                     num_betas=num_betas, **settings)
+                                     **settings)
     corrected = np.array([slope_fit(1 / r.betas, r.mean_energy[i], r.energy_mcse[i], n, m)[0]
                           for i in range(4)])
     plain_bias = r.lam_hat / lam - 1
@@ -94,25 +101,26 @@ def test_multi_temperature_lambda_within_15_percent_on_reduced_rank_regression(n
     assert abs(_accuracy_case(name, make, n, settings)) < 0.15
 
 
-TANH_FAST = [
-    ("tanh(H=1)", lambda: models.tanh_network(1), 1000,
-     dict(num_chains=2, num_warmup=200, num_samples=300, max_tree_depth=6)),
-    ("tanh(H=2)", lambda: models.tanh_network(2), 1000,
-     dict(num_chains=2, num_warmup=200, num_samples=300, max_tree_depth=6)),
+TANH = [
+    ("tanh(H=1)", lambda: models.tanh_network(1)),
+    ("tanh(H=2)", lambda: models.tanh_network(2)),
 ]
 
 
-@pytest.mark.parametrize("name,make,n,settings", TANH_FAST, ids=[a[0] for a in TANH_FAST])
-def test_multi_temperature_lambda_on_tanh_networks_cheap_version(name, make, n, settings):
-    # The tanh likelihood has no sufficient statistics (each gradient touches all n points),
-    # so the default run uses n = 1000 and short chains: Monte Carlo error ≈ 8 % of λ for the
-    # 4-seed mean. The 15 % check at n = 1e4 is test_..._full (slow).
-    assert abs(_accuracy_case(name, make, n, settings, num_betas=3)) < 0.25
+@pytest.mark.slow
+@pytest.mark.parametrize("name,make", TANH, ids=[a[0] for a in TANH])
+def test_multi_temperature_lambda_on_tanh_networks_at_n_1000(name, make):
+    # The tanh likelihood has no sufficient statistics (each gradient touches all n points):
+    # about 90–120 s per case on 2 loaded cores with these short chains, so it is slow-marked.
+    # Measured (4 seeds): H = 1 corrected +8.9 %; H = 2 (m = 1) −39 % — see docs/mcmc.md.
+    settings = dict(num_chains=2, num_warmup=200, num_samples=300, max_tree_depth=6,
+                    num_betas=3)
+    assert abs(_accuracy_case(name, make, 1000, settings)) < 0.15
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,make", [t[:2] for t in TANH_FAST], ids=[a[0] for a in TANH_FAST])
-def test_multi_temperature_lambda_within_15_percent_on_tanh_networks_full(name, make):
+@pytest.mark.parametrize("name,make", TANH, ids=[a[0] for a in TANH])
+def test_multi_temperature_lambda_within_15_percent_on_tanh_networks_at_n_10000(name, make):
     settings = dict(num_chains=4, num_warmup=300, num_samples=500, max_tree_depth=8)
     assert abs(_accuracy_case(name, make, 10_000, settings)) < 0.15
 

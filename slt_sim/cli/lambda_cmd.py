@@ -56,7 +56,8 @@ def _sweep(args, n: float) -> np.ndarray:
     else:
         ns = np.array([n / 100.0, n / 10.0, n])
     if np.any(ns <= 1):
-        raise ValueError(f"--ns values must all be > 1, got {list(ns)} (raise --n or set --ns)")
+        shown = ", ".join(f"{x:g}" for x in ns)
+        raise ValueError(f"--ns values must all be > 1, got {shown} (raise --n or set --ns)")
     return ns
 
 

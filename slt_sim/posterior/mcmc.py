@@ -105,11 +105,11 @@ def _mcmc_for(model: Model, config: tuple) -> MCMC:
     hit = _MCMC_CACHE.get(key)
     if hit is not None and hit[0] is model:
         return hit[1]
-    num_chains, num_warmup, num_samples, chain_method, target_accept, depth, dense = config
+    num_chains, num_warmup, num_samples, chain_method, target_accept, depth, dense, bar = config
     kernel = NUTS(numpyro_model(model), target_accept_prob=target_accept,
                   max_tree_depth=depth, dense_mass=dense)
     mcmc = MCMC(kernel, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
-                chain_method=chain_method, progress_bar=False, jit_model_args=True)
+                chain_method=chain_method, progress_bar=bar, jit_model_args=True)
     _MCMC_CACHE[key] = (model, mcmc)
     return mcmc
 
@@ -123,7 +123,7 @@ def sample_posterior(model: Model, *, key: jax.Array, n=None, data: Data | None 
                      num_samples: int = 1000, chain_method: str = "vectorized",
                      target_accept: float = 0.8, max_tree_depth: int = 10,
                      dense_mass: bool = False, log_likelihood: bool = True,
-                     warn: bool = True):
+                     warn: bool = True, progress_bar: bool = False):
     r"""NUTS draws from the tempered posterior p_n^β(w) ∝ φ(w) exp(−nβ L_n(w)).
 
     Args:
@@ -145,6 +145,7 @@ def sample_posterior(model: Model, *, key: jax.Array, n=None, data: Data | None 
       log_likelihood: add the ``log_likelihood`` group (per data point / one pseudo term).
       warn: emit a :class:`ConvergenceWarning` when R̂ > 1.01, bulk/tail ESS < 100 per chain, or
         there are divergent transitions, naming the fix.
+      progress_bar: NumPyro's progress bar (off by default; tests and notebooks stay quiet).
 
     Returns:
       ``xarray.DataTree`` from ``arviz.from_numpyro`` (layout in the module docstring).
@@ -167,7 +168,7 @@ def sample_posterior(model: Model, *, key: jax.Array, n=None, data: Data | None 
     n, data = model_data(model, key=k_data, n=n, data=data)
 
     config = (num_chains, num_warmup, num_samples, chain_method, target_accept,
-              max_tree_depth, bool(dense_mass))
+              max_tree_depth, bool(dense_mass), bool(progress_bar))
     mcmc = _mcmc_for(model, config)
     beta_arg = jnp.asarray(beta)
     if model.is_potential:
