@@ -27,8 +27,8 @@ from slt_sim.viz import plot_learning_curve
 
 def test_learning_curve_of_a_regular_model_gives_lambda_and_nu():
     model = models.deep_linear_network((1, 1), 1)            # y = w x: d = 1, λ = ν = 1/2
-    r = learning_curve(model, [100, 400], key=jax.random.key(0), num_datasets=24,
-                       num_test=128)
+    r = learning_curve(model, [100, 400], key=jax.random.key(0), num_datasets=32,
+                       num_test=256)
     s = r.gen_excess.shape[0]
     n_gen = r.ns * r.gen_excess                               # (S, K)
     n_train = r.ns * r.train_excess

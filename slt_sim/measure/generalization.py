@@ -187,7 +187,11 @@ def _kept_points(log_density_n, grid, max_points: int, key):
     mesh = np.meshgrid(*grid.nodes, indexing="ij")
     pts = np.stack([m.ravel() for m in mesh], axis=-1)
     if k <= max_points:
-        return pts[idx], w[idx] / w[idx].sum()
+        # pad to a fixed size with zero-weight copies: one compiled shape for every n and seed
+        pad = max_points - k
+        keep = np.concatenate([idx, np.full(pad, idx[0])])
+        wk = np.concatenate([w[idx] / w[idx].sum(), np.zeros(pad)])
+        return pts[keep], wk
     # systematic resampling of max_points points (equal weights)
     u = (np.asarray(jax.random.uniform(key)) + np.arange(max_points)) / max_points
     pick = np.searchsorted(np.cumsum(w), u)
@@ -196,7 +200,7 @@ def _kept_points(log_density_n, grid, max_points: int, key):
 
 def learning_curve(model: Model, ns, *, key: jax.Array, num_datasets: int = 4,
                    beta: float = 1.0, num_test: int = 256, grid=None,
-                   max_points: int = 4096, gauss_hermite: int = 24) -> LearningCurveResult:
+                   max_points: int = 2048, gauss_hermite: int = 24) -> LearningCurveResult:
     r"""E[G_n] − L(w₀), T_n, WAIC and ν̂ along n by the exact posterior, averaged over data seeds.
 
     Args:
@@ -206,10 +210,12 @@ def learning_curve(model: Model, ns, *, key: jax.Array, num_datasets: int = 4,
       key: ``jax.random`` key (data sets, test inputs, resampling).
       num_datasets: data seeds to average over.
       beta: inverse temperature of the posterior.
-      num_test: fresh inputs x for E_x (y | x is integrated by Gauss–Hermite).
+      num_test: fresh inputs x per data set for E_x (y | x is integrated by Gauss–Hermite);
+        drawn anew for every data set, so their noise is part of the spread over seeds.
       grid: quadrature grid for :func:`~slt_sim.posterior.exact.exact_posterior`.
-      max_points: at most this many grid points (by posterior weight; resampled beyond) enter
-        the predictive sums.
+      max_points: the grid points carrying all but 1e−12 of the posterior mass enter the
+        predictive sums (padded with zero weights to this fixed size so nothing recompiles;
+        systematically resampled to this size when more are needed).
       gauss_hermite: Gauss–Hermite nodes per output dimension.
 
     Returns:
@@ -236,7 +242,7 @@ def learning_curve(model: Model, ns, *, key: jax.Array, num_datasets: int = 4,
     t0 = time.perf_counter()
     n_max = int(ns.max())
     k_data, k_test, k_rs = jax.random.split(key, 3)
-    x_test = model.sample_data(k_test, num_test).x
+    test_keys = jax.random.split(k_test, num_datasets)     # fresh test inputs per data set
     y_dim = int(np.prod(model.sample_data(k_test, 1).y.shape[1:]))
     gh_x, gh_w = np.polynomial.hermite_e.hermegauss(gauss_hermite)
     gh_w = gh_w / gh_w.sum()
@@ -256,19 +262,22 @@ def learning_curve(model: Model, ns, *, key: jax.Array, num_datasets: int = 4,
             return -(jax.scipy.special.logsumexp(a + logpi[None, :], axis=1) @ eps_w)
         return jnp.mean(jax.lax.map(one_x, delta))
 
-    f0 = np.asarray(f_batch(model.true_param[None], x_test))[0]                # (X, N)
     gen, train, wa, nu = (np.zeros((num_datasets, len(ns))) for _ in range(4))
     data_keys = jax.random.split(k_data, num_datasets)
     rs_keys = jax.random.split(k_rs, num_datasets * len(ns)).reshape(num_datasets, len(ns))
     for s in range(num_datasets):
         data = model.sample_data(data_keys[s], n_max)
+        x_test = model.sample_data(test_keys[s], num_test).x
+        f0 = np.asarray(f_batch(model.true_param[None], x_test))[0]            # (X, N)
         ex = exact_posterior(model, ns, beta=beta, data=data, grid=grid, keep_density=True,
                              marginals_2d=False)
         for j, n in enumerate(ns.astype(int)):
             pts, pw = _kept_points(ex.log_density[j], ex.grid, max_points, rs_keys[s, j])
             fg = np.asarray(f_batch(jnp.asarray(pts), x_test))                # (G, X, N)
             delta = np.swapaxes(f0[None] - fg, 0, 1)                            # (X, G, N)
-            gen[s, j] = float(kl_per_x(jnp.asarray(delta), jnp.log(jnp.asarray(pw))))
+            with np.errstate(divide="ignore"):
+                logpi = np.log(pw)
+            gen[s, j] = float(kl_per_x(jnp.asarray(delta), jnp.asarray(logpi)))
             sub = Data(data.x[:n], data.y[:n])
             ll = np.asarray(ll_batch(jnp.asarray(pts), sub.x, sub.y))            # (G, n)
             r = waic_from_loglik(ll, beta=beta, weights=pw)

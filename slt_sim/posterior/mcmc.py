@@ -170,7 +170,9 @@ def sample_posterior(model: Model, *, key: jax.Array, n=None, data: Data | None 
     config = (num_chains, num_warmup, num_samples, chain_method, target_accept,
               max_tree_depth, bool(dense_mass), bool(progress_bar))
     mcmc = _mcmc_for(model, config)
-    beta_arg = jnp.asarray(beta)
+    # β as a Python float: NumPyro records it as the site's scale, and ArviZ compares traces
+    # (jax.eval_shape caches), which fails for array-valued metadata
+    beta_arg = float(beta)
     if model.is_potential:
         args = (beta_arg, jnp.asarray(n))
     else:
@@ -183,7 +185,7 @@ def sample_posterior(model: Model, *, key: jax.Array, n=None, data: Data | None 
     if not model.is_potential:
         dims["obs"] = ["obs_id"]
     tree = az.from_numpyro(mcmc, log_likelihood=log_likelihood, coords={"w_dim": names},
-                           dims=dims)
+                           dims=dims, pred_dims={})
     if model.is_potential and "observed_data" in tree.children:
         del tree["observed_data"]            # a factor has no data: drop the empty group
     tree["posterior"].attrs.update({
