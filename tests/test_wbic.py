@@ -1,0 +1,148 @@
+"""WBIC and the multi-temperature λ estimator.
+
+1. The NUTS energies E_β[n L_n] agree with exact quadrature (E_β[nK] = n dF/dt at t = nβ, by a
+   central difference of the exact free energy) within 4 MCSE + 0.02.
+2. Accuracy against theory, averaged over 4 data seeds: reduced-rank regression (2,2,1,0) and
+   (3,3,2,1) at n = 1e4 in the default run; tanh networks H = 1, 2 are slow-marked (no
+   sufficient statistics: every gradient touches all n points). The printout gives Watanabe's
+   plain estimator and the multiplicity-corrected one (``multiplicity=m``, m taken from the
+   model's theory; see slt_sim.measure.wbic), each with its relative bias. The 15 % assertion is
+   on the corrected estimator: for m = 2 the plain slope is biased by ≈ −(m−1)/log(nβ)
+   (−11 % to −40 % here), which is the theory, not sampling error.
+"""
+
+import io
+import math
+import warnings
+
+import jax
+import numpy as np
+import pytest
+
+from slt_sim import models
+from slt_sim.measure.wbic import default_betas, multi_temperature_lambda, slope_fit, wbic
+from slt_sim.posterior.exact import exact_posterior
+from slt_sim.posterior.grid import graded_grid
+from slt_sim.posterior.mcmc import ConvergenceWarning
+from slt_sim.viz import plot_energy_slope
+
+
+def _exact_energy(model, n, betas, rel=1e-3):
+    """E_β[n K] for a potential: n dF/dt at t = nβ (central difference of exact F)."""
+    grid = graded_grid(model.box, model.focus, min_width=1e-6)
+    t = n * np.asarray(betas)
+    ts = np.concatenate([t * (1 - rel), t * (1 + rel)])
+    f = exact_posterior(model, ts, grid=grid, keep_density=False,
+                        marginals_2d=False).free_energy
+    k = len(t)
+    return n * (f[k:] - f[:k]) / (2 * rel * t)
+
+
+def test_energies_and_wbic_match_exact_on_normal_crossing():
+    model = models.normal_crossing((1, 1))
+    n = 1e4
+    betas = default_betas(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        r = multi_temperature_lambda(model, key=jax.random.key(0), n=n, num_chains=8,
+                                     num_warmup=300, num_samples=1000, target_accept=0.9)
+        # 40 chains at β* = 1/log n: the same batch shape as the 5 × 8 chains above, so the
+        # compiled sampler is reused
+        w = wbic(model, key=jax.random.key(1), n=n, num_chains=40, num_warmup=300,
+                 num_samples=1000, target_accept=0.9)
+    exact = _exact_energy(model, n, np.append(betas, 1 / math.log(n)))
+    print(f"\nnormal_crossing((1,1)) n = {n:g}: E_β[nK] NUTS vs exact")
+    for b, got, se, want in zip(betas, r.mean_energy[0], r.energy_mcse[0], exact[:-1]):
+        print(f"  β = {b:.4f}: {got:.4f} ± {se:.4f}  exact {want:.4f}  "
+              f"({(got - want) / se:+.1f} MCSE)")
+        assert abs(got - want) <= 4 * se + 0.02
+    print(f"  WBIC: {w.value:.4f} ± {w.mcse[0]:.4f}  exact {exact[-1]:.4f}")
+    assert abs(w.value - exact[-1]) <= 4 * w.mcse[0] + 0.02
+    lam_exact = slope_fit(1 / betas, exact[:-1], np.ones(len(betas)), n)[0]
+    print(f"  slope λ̂: NUTS {r.lam_hat:.3f} [{r.lam_ci[0]:.3f}, {r.lam_ci[1]:.3f}], exact "
+          f"energies {lam_exact:.3f}; theory λ = 1/2 (m = 2); WBIC λ̂ = {w.lam_hat[0]:.3f}")
+    assert r.lam_ci[0] - 0.02 <= lam_exact <= r.lam_ci[1] + 0.02
+    fig = plot_energy_slope(r, theory=0.5)
+    fig.savefig(io.BytesIO(), format="png")
+    assert fig.axes[0].get_xlabel() == "1/β"
+
+
+ACCURACY = [
+    # name, model, n, NUTS settings (chains/temperatures are vectorised; 4 data seeds)
+    ("rrr(2,2,1,0)", lambda: models.reduced_rank_regression(2, 2, 1, 0), 10_000,
+     dict(num_chains=4, num_warmup=300, num_samples=500, target_accept=0.9)),
+    ("rrr(3,3,2,1)", lambda: models.reduced_rank_regression(3, 3, 2, 1), 10_000,
+     dict(num_chains=2, num_warmup=200, num_samples=300, target_accept=0.9, num_betas=3)),
+]
+
+
+def _accuracy_case(name, make, n, settings):
+    model = make()
+    lam, m = float(model.lam), model.m
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        r = multi_temperature_lambda(model, key=jax.random.key(2024), n=n, num_datasets=4,
+                                     **settings)
+    corrected = np.array([slope_fit(1 / r.betas, r.mean_energy[i], r.energy_mcse[i], n, m)[0]
+                          for i in range(4)])
+    plain_bias = r.lam_hat / lam - 1
+    corr_bias = corrected.mean() / lam - 1
+    se = corrected.std(ddof=1) / 2
+    print(f"\n{name} n = {n}: λ = {lam:.4f} (m = {m}); 4 data seeds, {r.seconds:.1f} s")
+    print(f"  plain (Watanabe)      λ̂ = {r.lam_hat:.4f}  bias {100 * plain_bias:+.1f}%  "
+          f"per seed {np.round(r.lam_hats, 3)}")
+    print(f"  corrected (m = {m})     λ̂ = {corrected.mean():.4f} ± {se:.4f}  "
+          f"bias {100 * corr_bias:+.1f}%  per seed {np.round(corrected, 3)}")
+    print(f"  R-hat(energy) max {r.rhat_max:.3f}, divergences {r.divergences}")
+    return corr_bias
+
+
+@pytest.mark.parametrize("name,make,n,settings", ACCURACY, ids=[a[0] for a in ACCURACY])
+def test_multi_temperature_lambda_within_15_percent_on_reduced_rank_regression(name, make, n,
+                                                                               settings):
+    assert abs(_accuracy_case(name, make, n, settings)) < 0.15
+
+
+TANH = [
+    ("tanh(H=1)", lambda: models.tanh_network(1)),
+    ("tanh(H=2)", lambda: models.tanh_network(2)),
+]
+
+
+TANH_1000 = [
+    pytest.param(*TANH[0], id="tanh(H=1)"),
+    pytest.param(*TANH[1], id="tanh(H=2)", marks=pytest.mark.xfail(
+        reason="measured −39 %: the effective exponent approaches 2/3 slowly (population "
+               "posterior: −16 % at n = 1e4, +5 % at 1e5); see docs/mcmc.md", strict=False)),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,make", TANH_1000)
+def test_multi_temperature_lambda_on_tanh_networks_at_n_1000(name, make):
+    # The tanh likelihood has no sufficient statistics (each gradient touches all n points):
+    # about 90–120 s per case on 2 loaded cores with these short chains, so it is slow-marked.
+    # Measured (4 seeds): H = 1 corrected +8.9 %; H = 2 (m = 1) −39 % — see docs/mcmc.md.
+    settings = dict(num_chains=2, num_warmup=200, num_samples=300, max_tree_depth=6,
+                    num_betas=3)
+    assert abs(_accuracy_case(name, make, 1000, settings)) < 0.15
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,make", TANH, ids=[a[0] for a in TANH])
+def test_multi_temperature_lambda_within_15_percent_on_tanh_networks_at_n_10000(name, make):
+    settings = dict(num_chains=4, num_warmup=300, num_samples=500, max_tree_depth=8)
+    assert abs(_accuracy_case(name, make, 10_000, settings)) < 0.15
+
+
+def test_wbic_and_multi_temperature_reject_bad_input():
+    model = models.normal_crossing((1, 1))
+    key = jax.random.key(0)
+    with pytest.raises(ValueError, match="n"):
+        wbic(model, key=key, n=1.0)
+    with pytest.raises(ValueError, match="betas"):
+        multi_temperature_lambda(model, key=key, n=100, betas=[0.2, 0.2])
+    with pytest.raises(ValueError, match="multiplicity"):
+        multi_temperature_lambda(model, key=key, n=100, multiplicity=0)
+    with pytest.raises(ValueError, match="potential"):
+        wbic(model, key=key, n=100, num_datasets=3)
