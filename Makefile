@@ -31,6 +31,7 @@ demo: $(STAMP)
 	$(VENV)/bin/slt-sim demo --out $(OUT)
 
 test: $(STAMP)
+	@sh scripts/ensure_chromium.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lock:

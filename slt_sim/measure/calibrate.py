@@ -148,7 +148,8 @@ class CalibrationResult:
         """
         import matplotlib.pyplot as plt
 
-        if ax is None:
+        own_figure = ax is None
+        if own_figure:
             fig, ax = plt.subplots(figsize=(6.4, 4.2))
         else:
             fig = ax.figure
@@ -171,7 +172,8 @@ class CalibrationResult:
         ax.set_ylabel("λ̂ (± 2 s.e.)")
         ax.set_title(f"LLC calibration ({self.sampler}, nβ = {self.nbeta:.4g}); ✗: fails a check")
         ax.legend(fontsize=8)
-        fig.tight_layout()
+        if own_figure:          # a caller's axes (maybe in a subfigure) keeps its own layout
+            fig.tight_layout()
         return fig
 
 

@@ -1,0 +1,13 @@
+"""Interactive explorers (ipywidgets 8) for notebooks and Voila.
+
+Each explorer is an ``ipywidgets.VBox``: display it (or leave it as the last expression of a
+cell) to use it. Figures are rendered as PNG into an ``ipywidgets.Image``; every control fires its
+update synchronously, so code can drive an explorer by setting ``slider.value``.
+"""
+
+from .llc import LLCExplorer
+from .phase import PhaseExplorer
+from .tms import TMSExplorer, TMSSettings
+from .volume import VolumeExplorer
+
+__all__ = ["LLCExplorer", "PhaseExplorer", "TMSExplorer", "TMSSettings", "VolumeExplorer"]

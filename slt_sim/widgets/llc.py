@@ -1,0 +1,213 @@
+r"""LLCExplorer: the local learning coefficient estimator and its hyperparameters.
+
+The SGLD estimator (Lau et al. 2023; see :func:`~slt_sim.measure.llc.estimate_llc`)
+
+    λ̂(w*) = nβ · ( E_w[L_n(w)] − L_n(w*) ),   w ~ exp(−nβ L_n(w) − (γ/2)‖w − w*‖²),
+
+depends on the step size ε (too large: over-dispersed chains, λ̂ biased up, divergences), the
+localisation γ (too large: chains confined, λ̂ biased down) and nβ. Left: the chains' traces of
+nβ(L − L(w*)) at the current setting (their mean is λ̂), with theory's λ. Right: the
+calibration map of :func:`~slt_sim.measure.calibrate.calibrate_llc` (λ̂ against ε for each γ,
+failing settings crossed, the recommendation circled) with the current setting marked.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import jax
+import numpy as np
+
+from .. import _validate as v
+from ..measure.calibrate import CalibrationResult, calibrate_llc
+from ..measure.llc import LLCResult, estimate_llc
+from ..models import normal_crossing, polynomial, quadratic
+from ..models.base import Model
+from ._frame import TwoPanelExplorer
+
+#: the landscapes offered by the picker (label → constructor); w* is the origin
+LANDSCAPES = {
+    "a²b²  (normal crossing: λ = 1/2, m = 2)": lambda: normal_crossing((1, 1)),
+    "a² + b⁴  (λ = 3/4)": lambda: polynomial("a^2+b^4"),
+    "a² + b²  (regular: λ = 1)": lambda: quadratic(2),
+}
+NBETA_CHOICES = (100, 300, 1_000, 3_000, 10_000, 30_000, 100_000)
+CHAIN_CHOICES = (2, 4, 8, 16)
+#: data count passed to the estimator (potentials: it only sets the default nβ, overridden here)
+N_DATA = 100_000
+#: draws of the explorer's runs and of its calibration sweep (kept small: every move reruns)
+NUM_DRAWS, NUM_BURNIN = 1000, 200
+CAL_DRAWS, CAL_BURNIN = 300, 100
+
+
+class LLCExplorer(TwoPanelExplorer):
+    r"""Interactive LLC estimation: step size, localisation, nβ, chains → traces, λ̂, warnings.
+
+    Every ε or γ move reruns :func:`estimate_llc` (SGLD, ``chains`` × 1000 draws after 200
+    burn-in, key 0; compiled once per landscape and chain count, so a move costs the sampling
+    only). The calibration map is computed once per landscape, nβ and chain count (a progress
+    bar shows; ~10 s) and cached.
+
+    Args:
+      model: a potential (any dimension) with its minimum at the origin; it is added to the
+        picker and selected (default: the normal crossing a²b²).
+      step_size, localization, nbeta, chains: the initial setting.
+
+    Attributes:
+      model, w_star: the model and the point (the origin).
+      result: the :class:`LLCResult` at the current setting.
+      calibration: the :class:`CalibrationResult` for the current landscape, nβ and chains.
+    """
+
+    width_ratios = (1.0, 1.1)
+
+    def __init__(self, model: Model | None = None, *, step_size: float = 1e-4,
+                 localization: float = 1.0, nbeta: int = 1_000, chains: int = 4):
+        self._constructors = dict(LANDSCAPES)
+        if model is not None:
+            _check_llc_model(model)
+            label = f"custom: {model.name}"
+            self._constructors[label] = lambda m=model: m
+        else:
+            label = next(iter(LANDSCAPES))
+        step_size = v.as_float("step_size", step_size, lo=1e-7, hi=1e-1)
+        localization = v.as_float("localization", localization, lo=1e-3, hi=1e4)
+        if nbeta not in NBETA_CHOICES:
+            raise ValueError(f"nbeta must be one of {NBETA_CHOICES}, got {nbeta!r}")
+        if chains not in CHAIN_CHOICES:
+            raise ValueError(f"chains must be one of {CHAIN_CHOICES}, got {chains!r}")
+        self._models: dict = {}
+        self._calibrations: dict = {}
+        style = {"description_width": "initial"}
+        self.landscape_picker = widgets.Dropdown(options=list(self._constructors), value=label,
+                                                 description="landscape", style=style,
+                                                 layout=widgets.Layout(width="26em"))
+        self.step_slider = widgets.FloatLogSlider(
+            value=step_size, base=10, min=-6, max=-2, step=0.05, description="step size ε",
+            continuous_update=False, readout_format=".1e", style=style)
+        self.localization_slider = widgets.FloatLogSlider(
+            value=localization, base=10, min=-2, max=3, step=0.05, description="localisation γ",
+            continuous_update=False, readout_format=".3g", style=style)
+        self.nbeta_slider = widgets.SelectionSlider(
+            options=NBETA_CHOICES, value=nbeta, description="nβ", continuous_update=False)
+        self.chains_slider = widgets.SelectionSlider(
+            options=CHAIN_CHOICES, value=chains, description="chains", continuous_update=False)
+        super().__init__([[self.landscape_picker, self.nbeta_slider, self.chains_slider],
+                          [self.step_slider, self.localization_slider]])
+        self.add_class("slt-llc-explorer")
+        for w, name in ((self.landscape_picker, "landscape"), (self.step_slider, "step"),
+                        (self.localization_slider, "localization"),
+                        (self.nbeta_slider, "nbeta"), (self.chains_slider, "chains")):
+            w.add_class(f"slt-control-{name}")
+        self._observe(self.landscape_picker, self._on_setting)
+        self._observe(self.nbeta_slider, self._on_setting)
+        self._observe(self.chains_slider, self._on_setting)
+        self._observe(self.step_slider, self._on_run)
+        self._observe(self.localization_slider, self._on_run)
+        self.model: Model
+        self.w_star: np.ndarray
+        self.result: LLCResult
+        self.calibration: CalibrationResult
+        self._run_update(self._on_setting)
+
+    # ------------------------------------------------------------------ state
+    def _refresh(self) -> None:
+        self._on_setting()
+
+    def run_settings(self) -> dict:
+        """The keyword arguments of the :func:`estimate_llc` call behind the current picture."""
+        return {"key": jax.random.key(0), "n": N_DATA, "nbeta": float(self.nbeta_slider.value),
+                "step_size": float(self.step_slider.value),
+                "localization": float(self.localization_slider.value),
+                "num_chains": int(self.chains_slider.value), "num_draws": NUM_DRAWS,
+                "num_burnin": NUM_BURNIN}
+
+    def _on_setting(self) -> None:
+        label = self.landscape_picker.value
+        if label not in self._models:
+            model = self._constructors[label]()
+            _check_llc_model(model)
+            self._models[label] = model
+        self.model = self._models[label]
+        self.w_star = np.zeros(self.model.dim)
+        key = (label, self.nbeta_slider.value, self.chains_slider.value)
+        if key not in self._calibrations:
+            with self.busy(f"calibration map: {self.chains_slider.value} chains at 16 settings "
+                           f"(ε × γ) plus MALA, nβ = {self.nbeta_slider.value:,} (about 10 s)…"):
+                self._calibrations[key] = calibrate_llc(
+                    self.model, self.w_star, key=jax.random.key(0), n=N_DATA,
+                    nbeta=float(self.nbeta_slider.value),
+                    num_chains=int(self.chains_slider.value), num_draws=CAL_DRAWS,
+                    num_burnin=CAL_BURNIN)
+        self.calibration = self._calibrations[key]
+        self._on_run()
+
+    def _on_run(self) -> None:
+        self.result = estimate_llc(self.model, self.w_star, **self.run_settings())
+        self._draw()
+
+    # ------------------------------------------------------------------ drawing
+    def _static_key(self):
+        return id(self.calibration)
+
+    def _plot_static(self, subfig):
+        ax = subfig.subplots()
+        self.calibration.plot(ax=ax)
+        ax.set_xlim(10 ** self.step_slider.min, 10 ** self.step_slider.max)
+        top = max(ax.get_ylim()[1], 1.5 * float(self.model.lam or 0.0))
+        ax.set_ylim(min(0.0, ax.get_ylim()[0]), top)
+        ax.set_title(f"calibration map, nβ = {self.calibration.nbeta:,.0f} "
+                     f"(✗ fails a check)", fontsize=9)
+        return ax
+
+    def _marker(self) -> tuple[float, float, str]:
+        return (float(self.step_slider.value), float(self.result.llc_mean),
+                f"ε = {self.step_slider.value:.1e}, γ = {self.localization_slider.value:.3g}")
+
+    def _plot_moving(self, subfig) -> None:
+        r = self.result
+        ax = subfig.subplots()
+        traces = r.nbeta * (r.loss_trace - r.init_loss)
+        for c, trace in enumerate(traces):
+            ax.plot(trace, lw=0.6, alpha=0.8, label="chains" if c == 0 else None)
+        ax.axhline(r.llc_mean, color="k", lw=1.5,
+                   label=f"λ̂ = {r.llc_mean:.3f} ± {r.llc_std:.3f}")
+        if self.model.lam is not None:
+            ax.axhline(float(self.model.lam), color="tab:red", ls="--", lw=1.2,
+                       label=f"theory λ = {self.model.lam}")
+        finite = traces[np.isfinite(traces)]
+        if not finite.size:
+            ax.text(0.5, 0.5, "every chain diverged:\nsee the warnings below", ha="center",
+                    va="center", transform=ax.transAxes, color="#b05000")
+        else:
+            lo, hi = np.percentile(finite, [0.5, 99.5])
+            pad = 0.1 * (hi - lo + 1e-12)
+            ax.set_ylim(min(lo, 0.0) - pad, max(hi, float(self.model.lam or 0.0)) + pad)
+        ax.set_xlabel("draw")
+        ax.set_ylabel("nβ (L(w) − L(w*))")
+        ax.legend(fontsize=7, loc="upper right")
+        subfig.suptitle(f"SGLD chains on {self.model.name}", fontsize=10)
+
+    def _status_html(self) -> str:
+        r = self.result
+        theory = "" if self.model.lam is None else f" (theory λ = {self.model.lam})"
+        head = (f"<b>λ̂</b> = {r.llc_mean:.4f} ± {r.llc_std:.4f}{theory} &nbsp;|&nbsp; "
+                f"{r.num_chains} chains × {r.num_draws} draws, ε = {r.step_size:.2g}, "
+                f"γ = {r.localization:.3g}, nβ = {r.nbeta:,.0f}")
+        rec = self.calibration.recommended
+        head += (f" &nbsp;|&nbsp; <b>calibration recommends</b> ε = {rec['step_size']:.2g}, "
+                 f"γ = {rec['localization']:.3g}")
+        if r.warnings:
+            items = "".join(f"<li>{w}</li>" for w in r.warnings)
+            return head + f"<br><span style='color:#b05000'><b>warnings:</b><ul>{items}</ul></span>"
+        return head + "<br><span style='color:#070'>diagnostics: no warnings</span>"
+
+
+def _check_llc_model(model: Model) -> None:
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
+    if not model.is_potential:
+        raise ValueError(f"LLCExplorer works on potentials (w* = the origin); {model.name} is a "
+                         f"data model: use estimate_llc / calibrate_llc directly")
+
+
+__all__ = ["CHAIN_CHOICES", "LANDSCAPES", "NBETA_CHOICES", "LLCExplorer"]
