@@ -27,15 +27,19 @@ from .dynamics import compare, detect_transitions, llc_trajectory, train_sgd  # 
 from .measure.calibrate import CalibrationResult, calibrate_llc  # noqa: E402
 from .measure.free_energy import free_energy_lambda  # noqa: E402
 from .measure.llc import LLCResult, estimate_llc  # noqa: E402
+from .measure.thermo import thermodynamic_free_energy  # noqa: E402
 from .measure.volume import volume_scaling  # noqa: E402
+from .measure.wbic import multi_temperature_lambda, wbic  # noqa: E402
 from .models import Data, Model  # noqa: E402
 from .posterior.exact import exact_posterior  # noqa: E402
 from .posterior.grid import graded_grid, uniform_grid  # noqa: E402
+from .posterior.mcmc import sample_posterior  # noqa: E402
 from .posterior.phase import phase_sweep  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = ["CalibrationResult", "Data", "LLCResult", "Model", "calibrate_llc", "compare",
            "detect_transitions", "estimate_llc", "exact_posterior", "free_energy_lambda",
-           "graded_grid", "llc_trajectory", "models", "phase_sweep", "theory", "train_sgd",
-           "uniform_grid", "volume_scaling", "__version__"]
+           "graded_grid", "llc_trajectory", "models", "multi_temperature_lambda", "phase_sweep",
+           "sample_posterior", "theory", "thermodynamic_free_energy", "train_sgd", "uniform_grid",
+           "volume_scaling", "wbic", "__version__"]

@@ -70,6 +70,7 @@ def test_lambda_volume_dispatch(capsys):
     (["--model", "quadratic", "--method", "wbic", "--n", "2"], "--n must exceed e"),
     (["--model", "quadratic", "--method", "thermo", "--ns", "1,10"], "--ns"),
     (["--model", "quadratic", "--method", "wbic", "--m", "0"], "--m"),
+    (["--model", "quadratic", "--method", "wbic", "--m", "two"], "--m must be an integer"),
     (["--model", "quadratic", "--method", "wbic", "--chains", "0"], "--chains"),
 ])
 def test_lambda_bad_input_exits_2_with_a_message(capsys, argv, match):

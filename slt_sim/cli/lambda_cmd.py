@@ -39,9 +39,9 @@ def register(subparsers) -> None:
     p.add_argument("--ns", default=None,
                    help="free-energy/thermo: data counts of the log n sweep (comma list; "
                         "default n/100, n/10, n)")
-    p.add_argument("--m", dest="multiplicity", type=int, default=1,
-                   help="wbic/thermo: multiplicity m for the (m−1) log log n correction "
-                        "(default 1: no correction)")
+    p.add_argument("--m", dest="multiplicity", default="1",
+                   help="wbic/thermo: multiplicity m for the (m−1) log log n correction: an "
+                        "integer (default 1: no correction) or 'volume' (m̂ from volume scaling)")
     p.add_argument("--seed", type=int, default=0, help="random seed (data and samplers)")
     p.add_argument("--chains", type=int, default=4, help="NUTS chains per temperature")
     p.add_argument("--samples", type=int, default=500, help="NUTS draws per chain")
@@ -71,13 +71,23 @@ def run(args: argparse.Namespace) -> int:
     if not model.is_potential:
         n = float(v.as_int("--n", args.n, lo=2))
     seed = v.as_int("--seed", args.seed, lo=0)
-    multiplicity = v.as_int("--m", args.multiplicity, lo=1)
     key = jax.random.key(seed)
     nuts = dict(num_chains=v.as_int("--chains", args.chains, lo=1),
                 num_samples=v.as_int("--samples", args.samples, lo=1),
                 num_warmup=v.as_int("--warmup", args.warmup, lo=0))
     t0 = time.perf_counter()
-    extra: dict = {}
+    if str(args.multiplicity) == "volume":
+        from ..measure.wbic import resolve_multiplicity
+
+        multiplicity = resolve_multiplicity(model, "volume", key=key)
+    else:
+        try:
+            multiplicity = int(args.multiplicity)
+        except ValueError:
+            raise ValueError(f"--m must be an integer >= 1 or 'volume', got "
+                             f"{args.multiplicity!r}") from None
+        multiplicity = v.as_int("--m", multiplicity, lo=1)
+    extra: dict = {"m_from_volume": str(args.multiplicity) == "volume"}
     if args.method == "volume":
         try:
             from ..measure.volume import volume_scaling
@@ -116,10 +126,12 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--n must exceed e for β = 1/log n, got {n:g}")
         r = multi_temperature_lambda(model, key=key, n=n if model.is_potential else int(n),
                                      multiplicity=multiplicity, **nuts)
-        lam_hat, ci, m_hat = r.lam_hat, list(r.lam_ci), None
+        lam_hat, ci = r.lam_hat, list(r.lam_ci)
+        m_hat = multiplicity if str(args.multiplicity) == "volume" else None
         extra.update(n=n, betas=[float(b) for b in r.betas], multiplicity=multiplicity,
                      rhat_max=r.rhat_max, divergences=r.divergences)
     lam, m = _theory(model)
+    extra.pop("m_from_volume")
     result = {"lambda_hat": lam_hat, "lambda_ci": ci,
               "m_hat": None if m_hat is None else int(m_hat), "lambda": lam, "m": m,
               "method": args.method, "model": model.name,
@@ -138,4 +150,4 @@ def _thermo(model, ns, key, multiplicity, nuts, extra):
     ns_arg = ns if model.is_potential else np.round(ns)
     r = thermo_lambda(model, ns_arg, key=key, multiplicity=multiplicity, **nuts)
     extra["multiplicity"] = multiplicity
-    return r.lam_hat, list(r.lam_ci), None
+    return r.lam_hat, list(r.lam_ci), (multiplicity if extra.get("m_from_volume") else None)

@@ -41,7 +41,7 @@ from .. import _validate as v
 from ..models.base import Model
 from ..posterior.energy import energy_function
 from ..posterior.tempered import tempered_draws
-from .wbic import _datasets, _diagnose, reference_energy
+from .wbic import _datasets, _diagnose, reference_energy, resolve_multiplicity
 
 
 @dataclass(frozen=True)
@@ -241,19 +241,19 @@ class ThermoLambdaResult:
 
 
 def thermo_lambda(model: Model, ns, *, key: jax.Array, num_datasets: int = 1,
-                  multiplicity: int = 1, **kwargs) -> ThermoLambdaResult:
+                  multiplicity: int | str = 1, **kwargs) -> ThermoLambdaResult:
     r"""λ̂ from F_n − n L_n(w₀) = λ log n − (m − 1) log log n + c over several n, by TI.
 
     Each F_n comes from :func:`thermodynamic_free_energy` (keyword arguments are passed on);
     a weighted least-squares line of F_n − n L_n(w₀) + (m − 1) log log n against log n gives λ̂.
     ``multiplicity=1`` fits the plain λ log n + c form, which is biased low by about
-    (m − 1)/log n when the true multiplicity is m > 1.
+    (m − 1)/log n when the true multiplicity is m > 1; ``"volume"`` uses m̂ from volume scaling.
 
     Needs n L_n(w₀): data models with a true parameter, or potentials whose regions state their
     minimum loss.
     """
     ns = v.data_counts("ns", ns)
-    multiplicity = v.as_int("multiplicity", multiplicity, lo=1)
+    multiplicity = resolve_multiplicity(model, multiplicity, key=key)
     if len(ns) < 2 or np.any(ns <= 1):
         raise ValueError(f"ns must hold at least 2 data counts > 1, got {list(ns)}")
     if (model.is_potential and not any(r.loss is not None for r in model.regions)) or \

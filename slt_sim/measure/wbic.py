@@ -216,9 +216,21 @@ def slope_fit(inv_beta: np.ndarray, energy: np.ndarray, se: np.ndarray, n: float
     return float(coef[1]), se_slope, float(coef[0])
 
 
+def resolve_multiplicity(model: Model, multiplicity, *, key: jax.Array) -> int:
+    """An integer m ≥ 1, or ``"volume"``: m̂ from :func:`~slt_sim.measure.volume.volume_scaling`."""
+    if isinstance(multiplicity, str):
+        if multiplicity != "volume":
+            raise ValueError(f"multiplicity must be an integer >= 1 or 'volume', got "
+                             f"{multiplicity!r}")
+        from .volume import volume_scaling
+
+        return int(volume_scaling(model, key=jax.random.fold_in(key, 1)).m_hat)
+    return v.as_int("multiplicity", multiplicity, lo=1)
+
+
 def multi_temperature_lambda(model: Model, *, key: jax.Array, n=None, data=None,
                              betas=None, num_betas: int = 5, num_datasets: int = 1,
-                             multiplicity: int = 1, num_chains: int = 4,
+                             multiplicity: int | str = 1, num_chains: int = 4,
                              num_warmup: int = 300, num_samples: int = 500,
                              target_accept: float = 0.8,
                              max_tree_depth: int = 8) -> MultiTemperatureResult:
@@ -238,14 +250,16 @@ def multi_temperature_lambda(model: Model, *, key: jax.Array, n=None, data=None,
       num_datasets: data sets to sample from the truth when ``data`` is not given (λ̂ is their
         mean, the interval comes from their spread).
       multiplicity: m for the (m−1)/(β log nβ) correction; 1 (default) is Watanabe's plain
-        estimator, which is biased low by ≈ (m−1)/log(nβ) when m > 1.
+        estimator, which is biased low by ≈ (m−1)/log(nβ) when m > 1. ``"volume"`` estimates m
+        first as ``volume_scaling(model).m_hat`` (volume scaling of the population loss K; no
+        theory used) and reports it in ``multiplicity``.
       num_chains, num_warmup, num_samples, target_accept, max_tree_depth: NUTS settings.
 
     Returns:
       :class:`MultiTemperatureResult`.
     """
-    multiplicity = v.as_int("multiplicity", multiplicity, lo=1)
     k_data, k_mcmc = jax.random.split(key)
+    multiplicity = resolve_multiplicity(model, multiplicity, key=k_data)
     n, datas = _datasets(model, k_data, n, data, v.as_int("num_datasets", num_datasets, lo=1))
     if n <= 1:
         raise ValueError(f"n must be > 1, got {n:g}")
@@ -284,4 +298,4 @@ def multi_temperature_lambda(model: Model, *, key: jax.Array, n=None, data=None,
 
 
 __all__ = ["MultiTemperatureResult", "WBICResult", "default_betas", "multi_temperature_lambda",
-           "reference_energy", "slope_fit", "wbic"]
+           "reference_energy", "resolve_multiplicity", "slope_fit", "wbic"]
