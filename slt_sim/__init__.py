@@ -22,6 +22,14 @@ import jax as _jax
 if _os.environ.get("SLT_SIM_X64", "1") != "0":
     _jax.config.update("jax_enable_x64", True)
 
+import numpyro.distributions as _npd  # noqa: E402
+import numpyro.distributions.distribution as _npd_distribution  # noqa: E402
+
+# numpyro.factor (used inside NumPyro's own NUTS too) looks up numpyro.distributions.distribution
+# as an attribute; when ArviZ is imported before NumPyro that attribute is left unbound. Bind it.
+if not hasattr(_npd, "distribution"):
+    _npd.distribution = _npd_distribution
+
 from . import models, theory  # noqa: E402
 from .dynamics import compare, detect_transitions, llc_trajectory, train_sgd  # noqa: E402
 from .measure.calibrate import CalibrationResult, calibrate_llc  # noqa: E402

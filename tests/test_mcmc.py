@@ -162,3 +162,17 @@ def test_bad_arguments_are_rejected_clearly():
         sample_posterior(pot, key=key, n=10, chain_method="threads")
     with pytest.raises(ValueError, match="does not match"):
         sample_posterior(net, key=key, n=5, data=net.sample_data(key, 4))
+
+
+def test_sample_posterior_works_when_arviz_is_imported_first():
+    # importing ArviZ before NumPyro left numpyro.distributions.distribution unbound, which broke
+    # numpyro.factor; slt_sim binds it on import (run in a fresh interpreter)
+    import subprocess
+    import sys
+    code = ("import arviz, jax, slt_sim\n"
+            "from slt_sim.posterior.mcmc import sample_posterior\n"
+            "sample_posterior(slt_sim.models.normal_crossing((1, 1)), key=jax.random.key(0),"
+            " n=100, num_warmup=20, num_samples=20, num_chains=1, warn=False)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]

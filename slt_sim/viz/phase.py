@@ -150,7 +150,7 @@ def plot_region_free_energies(sweep: PhaseSweep, model, *, fig: Figure | None = 
         ax2.set_xscale("log")
         ax2.set_xlabel("n")
         ax2.set_ylabel("free-energy gap")
-        ax2.set_title(f"{a} holds the posterior while the gap is < 0", fontsize=10)
+        ax2.set_title(f"{a} holds the posterior while the gap is > 0", fontsize=10)
         ax2.legend(fontsize=7)
     return fig
 
