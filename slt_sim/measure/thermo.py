@@ -40,8 +40,7 @@ import numpy as np
 from .. import _validate as v
 from ..models.base import Model
 from ..posterior.energy import energy_function
-from ..posterior.tempered import tempered_draws
-from .wbic import _datasets, _diagnose, reference_energy, resolve_multiplicity
+from .wbic import _datasets, _energy_table, reference_energy, resolve_multiplicity
 
 
 @dataclass(frozen=True)
@@ -195,15 +194,10 @@ def thermodynamic_free_energy(model: Model, *, key: jax.Array, n=None, data=None
     betas = np.exp(u)
     betas[-1] = 1.0
     h = u[1] - u[0]
-    all_betas = np.tile(betas, s)
-    all_datas = None if datas is None else [d for d in datas for _ in range(num_rungs)]
-    draws = tempered_draws(model, key=k_mcmc, n=n, betas=all_betas, datas=all_datas,
-                           num_chains=num_chains, num_warmup=num_warmup,
-                           num_samples=num_samples, target_accept=target_accept,
-                           max_tree_depth=max_tree_depth)
-    rhat, div = _diagnose(draws, "thermodynamic_free_energy")
-    energy = draws.mean_energy.reshape(s, num_rungs)
-    mcse = draws.energy_mcse.reshape(s, num_rungs)
+    energy, mcse, rhat, div = _energy_table(
+        model, k_mcmc, n, betas, datas, "thermodynamic_free_energy", num_chains=num_chains,
+        num_warmup=num_warmup, num_samples=num_samples, target_accept=target_accept,
+        max_tree_depth=max_tree_depth)
     ws, wt = _simpson_weights(num_rungs, h), _trapezoid_weights(num_rungs, h)
     f, se, qerr = [], [], []
     for i in range(s):

@@ -158,6 +158,20 @@ def _diagnose(draws: TemperedDraws, what: str) -> tuple[float, int]:
                       ConvergenceWarning, stacklevel=3)
     return rhat, div
 
+def _energy_table(model: Model, key, n, betas: np.ndarray, datas, what: str, **sampler):
+    """E_β[nL_n] and its MCSE for every (data set, β) pair, from one tempered NUTS run.
+
+    Returns (energy, mcse, rhat, divergences) with energy and mcse of shape (data sets, len(β)).
+    """
+    s = 1 if datas is None else len(datas)
+    t = len(betas)
+    all_datas = None if datas is None else [d for d in datas for _ in range(t)]
+    draws = tempered_draws(model, key=key, n=n, betas=np.tile(betas, s), datas=all_datas,
+                           **sampler)
+    rhat, div = _diagnose(draws, what)
+    return draws.mean_energy.reshape(s, t), draws.energy_mcse.reshape(s, t), rhat, div
+
+
 
 def wbic(model: Model, *, key: jax.Array, n=None, data=None, num_datasets: int = 1,
          num_chains: int = 4, num_warmup: int = 300, num_samples: int = 500,
@@ -271,17 +285,11 @@ def multi_temperature_lambda(model: Model, *, key: jax.Array, n=None, data=None,
         raise ValueError(f"n·β must exceed 1 for every β (the (m−1)/log(nβ) term), got "
                          f"n·β = {n * betas.min():g}")
     t0 = time.perf_counter()
-    s = 1 if datas is None else len(datas)
-    t = len(betas)
-    all_betas = np.tile(betas, s)
-    all_datas = None if datas is None else [d for d in datas for _ in range(t)]
-    draws = tempered_draws(model, key=k_mcmc, n=n, betas=all_betas, datas=all_datas,
-                           num_chains=num_chains, num_warmup=num_warmup,
-                           num_samples=num_samples, target_accept=target_accept,
-                           max_tree_depth=max_tree_depth)
-    rhat, div = _diagnose(draws, "multi_temperature_lambda")
-    energy = draws.mean_energy.reshape(s, t)
-    mcse = draws.energy_mcse.reshape(s, t)
+    energy, mcse, rhat, div = _energy_table(
+        model, k_mcmc, n, betas, datas, "multi_temperature_lambda", num_chains=num_chains,
+        num_warmup=num_warmup, num_samples=num_samples, target_accept=target_accept,
+        max_tree_depth=max_tree_depth)
+    s = len(energy)
     fits = [slope_fit(1.0 / betas, energy[i], mcse[i], n, multiplicity) for i in range(s)]
     lams = np.array([f[0] for f in fits])
     ses = np.array([f[1] for f in fits])
