@@ -15,10 +15,6 @@ SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "theory_cmd", "phase", "free_ener
                                       "tms", "lambda_cmd")
 
 
-class UsageError(ValueError):
-    """Raised by subcommands for bad input; printed as ``slt-sim: error: ...`` with exit 2."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="slt-sim",

@@ -24,7 +24,6 @@ one data set (sampled from the truth with ``key`` when ``data`` is not given).
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -439,4 +438,4 @@ def log_density_at(model: Model, w, n: float, *, beta: float = 1.0,
     return (model.log_prior(flat) - n * beta * ln).reshape(w.shape[:-1])
 
 
-__all__ = ["ExactPosterior", "exact_posterior", "log_density_at", "math"]
+__all__ = ["ExactPosterior", "exact_posterior", "log_density_at"]
