@@ -31,7 +31,13 @@ if not hasattr(_npd, "distribution"):
     _npd.distribution = _npd_distribution
 
 from . import models, theory  # noqa: E402
-from .dynamics import compare, detect_transitions, llc_trajectory, train_sgd  # noqa: E402
+from .dynamics import (  # noqa: E402
+    compare,
+    detect_transitions,
+    llc_trajectory,
+    train_sgd,
+    train_to_minimum,
+)
 from .measure.calibrate import CalibrationResult, calibrate_llc  # noqa: E402
 from .measure.free_energy import free_energy_lambda  # noqa: E402
 from .measure.llc import LLCResult, estimate_llc  # noqa: E402
@@ -49,5 +55,5 @@ __version__ = "0.1.0"
 __all__ = ["CalibrationResult", "Data", "LLCResult", "Model", "calibrate_llc", "compare",
            "detect_transitions", "estimate_llc", "exact_posterior", "free_energy_lambda",
            "graded_grid", "llc_trajectory", "models", "multi_temperature_lambda", "phase_sweep",
-           "sample_posterior", "theory", "thermodynamic_free_energy", "train_sgd", "uniform_grid",
-           "volume_scaling", "wbic", "__version__"]
+           "sample_posterior", "theory", "thermodynamic_free_energy", "train_sgd",
+           "train_to_minimum", "uniform_grid", "volume_scaling", "wbic", "__version__"]

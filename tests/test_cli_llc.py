@@ -25,14 +25,16 @@ def test_llc_json_has_the_documented_keys(capsys):
 
 
 def test_llc_dln_out_of_the_box(capsys):
-    # The calibrated defaults: full-batch SGLD, ε = 1e-4, γ = 1, at a trained minimum of L_n.
+    # The defaults for data models: temperature slope over nβ × (0.5, 1, 2), exact full-batch
+    # MALA, ε = 1e-4, γ = 1, 4 chains × 10,000 draws, at a trained minimum of L_n.
     out = _run_json(capsys, ["llc", "--model", "dln", "--widths", "4,3,4", "--rank", "1",
                              "--n", "10000", "--json"])
     print(f"DLN 4-3-4 r=1 n=10000: λ̂ = {out['llc_mean']:.3f} ± {out['llc_std']:.3f} "
-          f"(theory {out['lambda']}), {out['draws_per_second']:,.0f} steps/s, "
-          f"{out['seconds']:.1f} s")
+          f"(theory {out['lambda']}; one temperature: {out['llc_by_nbeta']}), "
+          f"{out['draws_per_second']:,.0f} steps/s, {out['seconds']:.1f} s")
     assert out["lambda"] == 6.0 and out["at"] == "trained" and out["warnings"] == []
-    assert abs(out["llc_mean"] / 6.0 - 1) < 0.10
+    assert out["estimator"] == "temperature-slope" and out["sampler"] == "mala"
+    assert abs(out["llc_mean"] / 6.0 - 1) < 0.05
 
 
 def test_llc_calibrate_table(capsys):
@@ -48,6 +50,7 @@ def test_llc_calibrate_table(capsys):
     (["--model", "dln", "--n", "0.5"], "--n must be a whole number"),
     (["--model", "quadratic", "--at", "trained"], "needs a data model"),
     (["--model", "quadratic", "--step-size", "-1"], "step_size must be > 0"),
+    (["--model", "dln", "--nbeta-factors", "1,x"], "--nbeta-factors must be numbers"),
 ])
 def test_llc_bad_input_exits_2(capsys, argv, match):
     with pytest.raises(SystemExit) as exc:

@@ -215,7 +215,7 @@ def test_tanh_h2_effective_exponent_at_moderate_eps_depends_on_the_prior():
         k = np.asarray(jax.jit(jax.vmap(model.population_loss))(w))
         vol = np.array([(k < e).mean() for e in eps])
         exps[s] = np.polyfit(np.log(eps), np.log(vol), 1)[0]
-    print(f"\ntanh H = 2, exponent of V(ε) over ε ∈ [1e-4, 1e-2] by prior scale: "
+    print("\ntanh H = 2, exponent of V(ε) over ε ∈ [1e-4, 1e-2] by prior scale: "
           + ", ".join(f"s = {s:g}: {x:.3f}" for s, x in exps.items()) + "; λ = 2/3")
     assert exps[0.5] < exps[1.0] < exps[2.0]
     assert exps[0.5] < 0.55 and exps[1.0] < 2 / 3 - 0.03 and exps[2.0] > 0.7
