@@ -4,12 +4,14 @@
    central difference of the exact free energy) within 4 MCSE + 0.02.
 2. Accuracy against theory, averaged over 4 data seeds: reduced-rank regression (2,2,1,0) and
    (3,3,2,1) at n = 1e4 in the default run; tanh networks H = 1, 2 are slow-marked (no
-   sufficient statistics: every gradient touches all n points). The printout gives Watanabe's
-   plain estimator and the multiplicity-corrected one (``multiplicity=m`` with m̂ estimated by
-   volume scaling of K — no theory enters the estimate; see slt_sim.measure.wbic), each with its
-   relative bias. The 15 % assertion is on the corrected estimator: for m = 2 the plain slope
-   is biased by ≈ −(m−1)/log(nβ) (−11 % to −40 % here), which is the theory, not sampling
-   error.
+   sufficient statistics: every gradient touches all n points; 16 data seeds at n = 1e4, run on
+   a GPU). For tanh H = 2 the default run checks the estimator's own target at n = 1e3 and 1e4
+   without a sampler (importance sampling of the population posterior). The printout gives
+   Watanabe's plain estimator and the multiplicity-corrected one (``multiplicity=m`` with m̂
+   estimated by volume scaling of K — no theory enters the estimate; see
+   slt_sim.measure.wbic), each with its relative bias. The 15 % assertion is on the corrected
+   estimator: for m = 2 the plain slope is biased by ≈ −(m−1)/log(nβ) (−11 % to −40 % here),
+   which is the theory, not sampling error.
 """
 
 import io
@@ -83,7 +85,7 @@ ACCURACY = [
 ]
 
 
-def _accuracy_case(name, make, n, settings):
+def _accuracy_case(name, make, n, settings, num_datasets=4):
     model = make()
     lam = float(model.lam)
     # m for the correction: m̂ from volume scaling of the population loss K (6–9 s for RRR);
@@ -92,14 +94,15 @@ def _accuracy_case(name, make, n, settings):
     m_source = "volume scaling"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        r = multi_temperature_lambda(model, key=jax.random.key(2024), n=n, num_datasets=4,
-                                     **settings)
+        r = multi_temperature_lambda(model, key=jax.random.key(2024), n=n,
+                                     num_datasets=num_datasets, **settings)
     corrected = np.array([slope_fit(1 / r.betas, r.mean_energy[i], r.energy_mcse[i], n, m)[0]
-                          for i in range(4)])
+                          for i in range(num_datasets)])
     plain_bias = r.lam_hat / lam - 1
     corr_bias = corrected.mean() / lam - 1
-    se = corrected.std(ddof=1) / 2
-    print(f"\n{name} n = {n}: λ = {lam:.4f} (m = {model.m}); 4 data seeds, {r.seconds:.1f} s;"
+    se = corrected.std(ddof=1) / math.sqrt(num_datasets)
+    print(f"\n{name} n = {n}: λ = {lam:.4f} (m = {model.m}); {num_datasets} data seeds, "
+          f"{r.seconds:.1f} s;"
           f" correction uses m = {m} from {m_source}")
     print(f"  plain (Watanabe)      λ̂ = {r.lam_hat:.4f}  bias {100 * plain_bias:+.1f}%  "
           f"per seed {np.round(r.lam_hats, 3)}")
@@ -125,8 +128,9 @@ TANH = [
 TANH_1000 = [
     pytest.param(*TANH[0], id="tanh(H=1)"),
     pytest.param(*TANH[1], id="tanh(H=2)", marks=pytest.mark.xfail(
-        reason="measured −39 %: the effective exponent approaches 2/3 slowly (population "
-               "posterior: −16 % at n = 1e4, +5 % at 1e5); see docs/mcmc.md", strict=False)),
+        reason="measured −39 %: at n = 1e3 the estimator's own target (population posterior, "
+               "no sampler) is 0.485, −27 %; competing poles 0.8 and 1 (docs/mcmc.md)",
+        strict=False)),
 ]
 
 
@@ -144,8 +148,13 @@ def test_multi_temperature_lambda_on_tanh_networks_at_n_1000(name, make):
 @pytest.mark.slow
 @pytest.mark.parametrize("name,make", TANH, ids=[a[0] for a in TANH])
 def test_multi_temperature_lambda_within_15_percent_on_tanh_networks_at_n_10000(name, make):
+    # 16 data seeds: the U_n term of Watanabe's expansion moves each data set's slope by ≈ ±0.07,
+    # and for H = 2 the estimator's own target is only 13 % below 2/3 at n = 1e4
+    # (test_population_target_of_the_slope_for_tanh_h2_is_13_percent_low_at_n_10000).
+    # On one H100: 50 s (H = 2) and 22 s (H = 1); hours on 2 CPU cores. Measured:
+    # H = 2 −14.3 % ± 2.5 %, H = 1 (corrected, m̂ = 2) +4.5 % ± 4.8 % (docs/mcmc.md).
     settings = dict(num_chains=4, num_warmup=300, num_samples=500, max_tree_depth=8)
-    assert abs(_accuracy_case(name, make, 10_000, settings)) < 0.15
+    assert abs(_accuracy_case(name, make, 10_000, settings, num_datasets=16)) < 0.15
 
 
 def test_wbic_and_multi_temperature_reject_bad_input():
