@@ -135,3 +135,89 @@ def test_hundred_million_point_grid_runs_in_bounded_memory():
                            marginals_2d=False)
     one_d = -np.log(0.5 * np.sqrt(np.pi / ns) * erf(np.sqrt(ns)))
     np.testing.assert_allclose(post.free_energy, 3 * one_d, rtol=1e-5)
+
+
+def _reference(model, grid, ns, data=None):
+    """Straightforward float64 NumPy log-sum-exp over the whole grid, one n at a time."""
+    pts = np.asarray(grid.points()).reshape(-1, model.dim)
+    lq = sum(np.meshgrid(*grid.log_weights, indexing="ij")).reshape(-1)
+    lp = np.asarray(model.log_prior(jnp.asarray(pts)))
+    masks = [np.asarray(jax.vmap(r.contains)(jnp.asarray(pts))) for r in model.regions]
+    out = []
+    for n in ns:
+        if data is None:
+            nl = n * np.asarray(jax.vmap(model.potential)(jnp.asarray(pts)))
+        else:
+            sub = Data(data.x[:int(n)], data.y[:int(n)])
+            nl = np.asarray(jax.vmap(
+                lambda w, sub=sub: jnp.sum(model.per_sample_loss(w, sub)))(jnp.asarray(pts)))
+        a = lp + lq - nl
+        top = a.max()
+        log_z = top + np.log(np.sum(np.exp(a - top)))
+        wts = np.exp(a - log_z)
+        mean = wts @ pts
+        cov = (pts * wts[:, None]).T @ pts - np.outer(mean, mean)
+        reg = []
+        for mk in masks:
+            sub_top = a[mk].max()
+            reg.append(sub_top + np.log(np.sum(np.exp(a[mk] - sub_top))) - log_z)
+        with np.errstate(divide="ignore"):
+            lm0 = np.log(np.sum(np.exp(a.reshape(grid.shape) - top),
+                                axis=tuple(range(1, model.dim)))) + top
+        out.append((log_z, np.array(reg), mean, cov, lm0 - grid.log_weights[0] - log_z))
+    return out
+
+
+def _overlapping(model):
+    """The model with a third region that overlaps both of its two."""
+    from dataclasses import replace
+
+    from slt_sim.models import Region
+    band = Region("band", lambda w: jnp.abs(w[1] - w[0]) < 0.7)
+    return replace(model, regions=model.regions + (band,))
+
+
+@pytest.mark.parametrize("case", ["regions_apart", "overlap", "sharp_prior", "data"])
+def test_fast_path_equals_plain_log_sum_exp(case, monkeypatch):
+    # the shift-bound engine against a plain NumPy log-sum-exp: a region e^-2000 below the other
+    # (its own shift keeps it finite), overlapping regions, a Gaussian prior so sharp that the
+    # O(B) shift bound is hundreds of nats loose (exact fallback), and a data model
+    from dataclasses import replace
+
+    from slt_sim.models import gaussian
+    data = None
+    if case == "data":
+        model = models.reduced_rank_regression(1, 1, 1, 0)
+        data = model.sample_data(jax.random.key(1), 300)
+        ns = np.array([5.0, 60.0, 300.0])
+    else:
+        model = models.two_basins_2d()
+        ns = np.array([3.0, 400.0, 3e4, 3e6])
+        if case == "overlap":
+            model = _overlapping(model)
+        elif case == "sharp_prior":
+            model = replace(model, prior=gaussian(2, 0.05))
+    grid = uniform_grid(model.box, (41, 37))
+    calls = []
+    real = exact_mod._sweep_chunk
+
+    def spy(*args, **kw):
+        calls.append(kw["exact"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(exact_mod, "_sweep_chunk", spy)
+    monkeypatch.setattr(exact_mod, "_BLOCK_VALUES", 41 * 37 * 2)   # several blocks of rows
+    post = exact_posterior(model, ns, grid=grid, data=data)
+    ref = _reference(model, grid, ns, data)
+    for i, (log_z, reg, mean, cov, lm0) in enumerate(ref):
+        assert post.log_z[i] + post.log_prior_mass == pytest.approx(log_z, rel=1e-12, abs=1e-12)
+        np.testing.assert_allclose(post.region_log_masses[:, i], reg, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(post.mean[i], mean, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(post.cov[i], cov, rtol=1e-8, atol=1e-12)
+        near = lm0 > lm0.max() - 300
+        np.testing.assert_allclose(post.log_marginals[0][i][near], lm0[near], rtol=1e-11,
+                                   atol=1e-10)
+    if case == "regions_apart":
+        assert post.region_log_masses.min() < -700 and True not in calls   # fast path only
+    if case in ("overlap", "sharp_prior"):
+        assert True in calls                                                # exact fallback

@@ -18,6 +18,16 @@ Memory stays bounded for any grid size: the grid is processed in blocks of rows 
 (log Z, region masses, moments, 1-D/2-D marginals) are kept, plus the full log density when it is
 small enough or asked for.
 
+Work per (n, grid point) is one exp. Each block's points are split into segments (the first
+region containing the point, or none), and each segment is shifted by a cheap upper bound of
+log φ + log q − nβL over its points — max(log φ + log q) − nβ·min K for potentials, computed from
+per-point quantities in O(points + n), so there is no max pass over (n, point). Every value is
+then ≤ 1 (no overflow), each region is summed relative to its own shift (a region e^-2000 below
+another stays finite), and the values rescaled to a common shift give log Z, moments and
+marginals. A block where a sum falls below e^-200 of its bound (a loose bound, e.g. a sharp
+prior) or where regions overlap is recomputed with exact maxima and a log-sum-exp per region, so
+every result is exact to rounding.
+
 Data models: the sweep uses nested data — the posterior at n conditions on the first n samples of
 one data set (sampled from the truth with ``key`` when ``data`` is not given).
 """
@@ -132,21 +142,48 @@ def _plan(grid: QuadratureGrid, n_chunk_max: int, values: int) -> tuple[int, int
     return rows, blocks, chunk
 
 
-@partial(jax.jit, static_argnames=("energy", "log_prior", "regions", "rows", "blocks",
-                                   "keep_density", "pairs"))
-def _sweep_chunk(ns, beta, nodes, logw, data, *, energy, log_prior, regions, rows, blocks,
-                 keep_density, pairs):
-    """Block statistics for one chunk of n values (see ExactPosterior for the meaning).
+#: a block whose sum (of a region, or of all its points) falls below this relative to its shift
+#: bound is recomputed with the exact maximum (the bound was loose, e.g. a sharp prior)
+_LOOSE = float(np.exp(-200.0))
 
-    Layout: (n values, grid points) so that every reduction runs over the contiguous axis; the
-    moments and region sums are one matrix product of the weights with a feature matrix
-    [1, w_i, w_i w_j (i ≤ j), region indicators].
+
+def _pick(seg, table, n_seg):
+    """table[..., seg_i] for every point i, by a chain of selects (seg: (B,) ints < n_seg)."""
+    out = table[..., n_seg - 1:n_seg]
+    for s in range(n_seg - 2, -1, -1):
+        out = jnp.where(seg == s, table[..., s:s + 1], out)
+    return out
+
+
+@partial(jax.jit, static_argnames=("energy", "log_prior", "regions", "rows", "exact",
+                                   "keep_density", "pairs"))
+def _sweep_chunk(ns, beta, nodes, logw, data, block_ids, *, energy, log_prior, regions, rows,
+                 exact, keep_density, pairs):
+    """Statistics of the blocks ``block_ids`` (rows of axis 0) for one chunk of n values.
+
+    Layout: (n values, grid points). The points of a block fall into segments — the first region
+    that contains the point, or none — and each segment s has its own shift M_s, so that
+
+        e = exp(log φ + log q − nβL − M_s) ≤ 1
+
+    is one exp per (n, point) and every region's sum is taken relative to its own shift (a
+    region e^-2000 below another stays finite). With ``exact=False`` the shift is an upper bound
+    that costs O(points + n): max(log φ + log q) − nβ·min K over the segment for potentials,
+    with K and the prior folded into per-point terms, so the exp needs no max pass; for data
+    models the min of nL_n over the segment. ``flag`` marks blocks where a sum fell below
+    e^-200 (a loose bound) or regions overlap; the caller recomputes those with
+    ``exact=True``: exact per-segment maxima and a log-sum-exp per region.
+
+    Rescaled by exp(M_s − max_s M_s), the same e give log Z, moments and marginals: row sums,
+    coordinate-weighted row sums and column sums of the tensor-grid block (no dense feature
+    matrix), combined with the nodes afterwards.
     """
     dim = len(nodes)
     size0 = nodes[0].shape[0]
     rest_shape = tuple(x.shape[0] for x in nodes[1:])
-    upper = [(i, j) for i in range(dim) for j in range(i, dim)]
     n_reg = len(regions)
+    n_seg = n_reg + 1
+    bn = beta * ns                                                          # (C,)
 
     def log_of_sums(x, shift):
         return jnp.where(x > 0, jnp.log(jnp.where(x > 0, x, 1.0)) + shift, -jnp.inf)
@@ -155,73 +192,139 @@ def _sweep_chunk(ns, beta, nodes, logw, data, *, energy, log_prior, regions, row
         idx = b * rows + jnp.arange(rows)
         valid = idx < size0
         idx = jnp.minimum(idx, size0 - 1)
-        axes_nodes = (nodes[0][idx],) + tuple(nodes[1:])
+        x0 = nodes[0][idx]
+        axes_nodes = (x0,) + tuple(nodes[1:])
         axes_logw = (jnp.where(valid, logw[0][idx], -jnp.inf),) + tuple(logw[1:])
-        mesh = jnp.meshgrid(*axes_nodes, indexing="ij")
-        pts = jnp.stack([m.reshape(-1) for m in mesh], axis=-1)            # (B, d)
+        coords = [m.reshape(-1) for m in jnp.meshgrid(*axes_nodes, indexing="ij")]
+        pts = jnp.stack(coords, axis=-1)                                    # (B, d)
+        pts_t = jnp.stack(coords, axis=0)       # (d, B): per-point functions vmap over axis 1
         lq = sum(jnp.meshgrid(*axes_logw, indexing="ij")).reshape(-1)     # (B,)
         lp = log_prior(pts)                                                 # (B,)
-        nl, lmin = energy(pts, ns, data)                                    # (C, B), (C,)
-        u = lp[None, :] - beta * nl                                         # log φ − nβL
-        a = u + lq[None, :]
-        a = jnp.where(jnp.isnan(a), -jnp.inf, a)
-        m = jnp.max(a, axis=1)
+        c = lp + lq
+        c = jnp.where(jnp.isnan(c), -jnp.inf, c)
+        live = c > -jnp.inf
+        en, lmin = energy(pts, pts_t, ns, data)  # potentials: K (B,); data: n L_n (C, B)
+        potential = en.ndim == 1
+        nbl = bn[:, None] * en[None, :] if potential else beta * en        # nβL (C, B)
+
+        if regions:
+            masks = jnp.stack([jnp.broadcast_to(jax.vmap(r, in_axes=1)(pts_t), pts.shape[:1])
+                               for r in regions], axis=-1)                  # (B, R)
+            seg = jnp.where(jnp.any(masks, axis=1), jnp.argmax(masks, axis=1), n_reg)
+        else:
+            seg = jnp.zeros(pts.shape[:1], jnp.int32)
+        c, en, seg = jax.lax.optimization_barrier((c, en, seg))
+        in_seg = [seg == s for s in range(n_seg)]
+
+        if exact:
+            a = c[None, :] - nbl
+            a = jnp.where(jnp.isnan(a), -jnp.inf, a)
+            mseg = jnp.stack([jnp.max(jnp.where(m[None, :], a, -jnp.inf), axis=1)
+                              for m in in_seg], axis=1)                     # (C, S)
+            e = jnp.exp(a - _pick(seg, jnp.where(jnp.isfinite(mseg), mseg, 0.0), n_seg))
+        else:
+            cmax = jnp.stack([jnp.max(jnp.where(m & live, c, -jnp.inf)) for m in in_seg])
+            if potential:
+                kmin = jnp.stack([jnp.min(jnp.where(m & live, en, jnp.inf)) for m in in_seg])
+                ok = jnp.isfinite(cmax) & jnp.isfinite(kmin)               # (S,)
+                cm, km = jnp.where(ok, cmax, 0.0), jnp.where(ok, kmin, 0.0)
+                mseg = jnp.where(ok[None, :], cm[None, :] - bn[:, None] * km[None, :],
+                                 -jnp.inf)
+                ok_pt = _pick(seg, ok, n_seg)
+                alpha = jnp.where(ok_pt & live, c - _pick(seg, cm, n_seg), -jnp.inf)   # ≤ 0
+                kappa = jnp.where(ok_pt & (en < jnp.inf), en - _pick(seg, km, n_seg),
+                                  jnp.inf)                                             # ≥ 0
+                # per-point arrays are materialised first: fused into the (C, B) loop they
+                # would be recomputed for every n
+                alpha, kappa = jax.lax.optimization_barrier((alpha, kappa))
+                e = jnp.exp(alpha[None, :] - bn[:, None] * kappa[None, :])
+            else:
+                emin = jnp.stack([jnp.min(jnp.where((m & live)[None, :], nbl, jnp.inf),
+                                          axis=1) for m in in_seg], axis=1)   # (C, S)
+                mseg = cmax[None, :] - emin
+                mseg = jnp.where(jnp.isfinite(mseg), mseg, -jnp.inf)
+                a = c[None, :] - nbl
+                a = jnp.where(jnp.isnan(a), -jnp.inf, a)
+                e = jnp.exp(a - _pick(seg, jnp.where(jnp.isfinite(mseg), mseg, 0.0), n_seg))
+
+        m = jnp.max(mseg, axis=1)
         m_safe = jnp.where(jnp.isfinite(m), m, 0.0)
-        e = jnp.exp(a - m_safe[:, None])                                    # the one exp pass
-        feats = [jnp.ones_like(pts[:, :1]), pts] + \
-            [(pts[:, i] * pts[:, j])[:, None] for i, j in upper]
-        if regions:
-            masks = jnp.stack([jnp.broadcast_to(jax.vmap(r)(pts), pts.shape[:1])
-                               for r in regions], axis=-1)                          # (B, R)
-            feats.append(masks.astype(e.dtype))
-        sums = jnp.dot(e, jnp.concatenate(feats, axis=1), precision="highest")    # (C, k)
+        if n_seg > 1:
+            sig = jnp.where(jnp.isfinite(mseg), jnp.exp(mseg - m_safe[:, None]), 0.0)
+            ec = e * _pick(seg, sig, n_seg)                                 # common shift
+        else:
+            ec = e
+        g = ec.reshape((-1, rows) + rest_shape)                              # (C, rows, ...)
+        x = jnp.where(valid, x0, 0.0)
+        if dim == 1:
+            r = [g]
+        else:
+            rest_nodes = [nodes[i].reshape((-1,) + (1,) * (dim - 1 - i)) for i in range(1, dim)]
+            inner = tuple(range(2, dim + 1))
+            r = [jnp.sum(g, axis=inner)] + [jnp.sum(g * w, axis=inner) for w in rest_nodes]
+            r = jax.lax.optimization_barrier(r)   # keeps XLA from redoing sum(r) as a full pass
+        s0 = jnp.sum(r[0], axis=1)
+        s1 = [r[0] @ x] + [jnp.sum(ri, axis=1) for ri in r[1:]]
         s2 = [[None] * dim for _ in range(dim)]
-        for col, (i, j) in enumerate(upper):
-            s2[i][j] = s2[j][i] = sums[:, 1 + dim + col]
-        out = {
-            "m": m_safe, "s0": sums[:, 0], "s1": sums[:, 1:1 + dim],
-            "s2": jnp.stack([jnp.stack(row, axis=-1) for row in s2], axis=-2),
-            "lmin": lmin,
-            "prior": jax.scipy.special.logsumexp(lp + lq),
-        }
-        if regions:
-            sreg = sums[:, -n_reg:]                                                 # (C, R)
-            # a region whose mass underflows relative to the block maximum (e^-700 and less)
-            # gets an exact per-region log-sum-exp instead, so region masses stay finite
-            out["lreg"] = jax.lax.cond(
-                jnp.any((sreg <= 0) & jnp.any(masks, axis=0)[None, :]),
-                lambda: jax.scipy.special.logsumexp(
-                    jnp.where(masks.T[None], a[:, None, :], -jnp.inf), axis=2),
-                lambda: log_of_sums(sreg, m_safe[:, None]))
-        grid_e = e.reshape((-1, rows) + rest_shape)                         # (C, rows, ...)
-        shift = m_safe.reshape((-1,) + (1,) * 1)
-        out["ax0"] = log_of_sums(jnp.sum(grid_e, axis=tuple(range(2, dim + 1))), shift)
+        s2[0][0] = r[0] @ (x * x)
         for i in range(1, dim):
-            other = tuple(1 + j for j in range(dim) if j != i)
-            out[f"ax{i}"] = log_of_sums(jnp.sum(grid_e, axis=other), shift)
+            s2[0][i] = s2[i][0] = r[i] @ x
+        out = {"m": m_safe, "s0": s0, "s1": jnp.stack(s1, axis=-1),
+               "ax0": log_of_sums(r[0], m_safe[:, None])}
+        if dim == 2:
+            q1 = jax.lax.optimization_barrier(jnp.sum(g, axis=1))          # (C, n1)
+            s2[1][1] = q1 @ (nodes[1] * nodes[1])
+            out["ax1"] = log_of_sums(q1, m_safe[:, None])
+        elif dim == 3:
+            p = jax.lax.optimization_barrier(jnp.sum(g, axis=1))           # (C, n1, n2)
+            q1, q2 = jnp.sum(p, axis=2), jnp.sum(p, axis=1)
+            s2[1][1] = q1 @ (nodes[1] * nodes[1])
+            s2[2][2] = q2 @ (nodes[2] * nodes[2])
+            s2[1][2] = s2[2][1] = jnp.einsum("cjk,j,k->c", p, nodes[1], nodes[2])
+            out["ax1"] = log_of_sums(q1, m_safe[:, None])
+            out["ax2"] = log_of_sums(q2, m_safe[:, None])
+        out["s2"] = jnp.stack([jnp.stack(row, axis=-1) for row in s2], axis=-2)
         for i, j in pairs:
-            other = tuple(1 + k for k in range(dim) if k not in (i, j))
-            out[f"pair{i}{j}"] = (log_of_sums(jnp.sum(grid_e, axis=other),
-                                              m_safe.reshape(-1, 1, 1)) if other
-                                  else jnp.where(e > 0, a, -jnp.inf).reshape(grid_e.shape))
+            if dim == 2:
+                a01 = c[None, :] - nbl
+                out["pair01"] = jnp.where(g > 0, a01.reshape(g.shape), -jnp.inf)
+            else:
+                other = 4 - i - j                                           # axis of g summed
+                sm = p if other == 1 else jnp.sum(g, axis=other)
+                out[f"pair{i}{j}"] = log_of_sums(sm, m_safe.reshape(-1, 1, 1))
+        flag = jnp.any(jnp.isfinite(m) & (s0 < _LOOSE))
+        if regions and exact:
+            a = c[None, :] - nbl
+            a = jnp.where(jnp.isnan(a), -jnp.inf, a)
+            out["lreg"] = jax.scipy.special.logsumexp(
+                jnp.where(masks.T[None], a[:, None, :], -jnp.inf), axis=2)  # (C, R), exact
+        elif regions:
+            onehot = jnp.stack(in_seg[:n_reg], axis=1).astype(e.dtype)     # (B, R)
+            zreg = jnp.dot(e, onehot, precision="highest")                  # (C, R)
+            out["lreg"] = log_of_sums(zreg, mseg[:, :n_reg])
+            flag = flag | jnp.any(jnp.isfinite(mseg[:, :n_reg]) & (zreg < _LOOSE)) \
+                | jnp.any(jnp.sum(masks, axis=1) > 1)                       # regions overlap
+        out["flag"] = flag
+        out["lmin"] = lmin
+        out["prior"] = jax.scipy.special.logsumexp(lp + lq)
         if keep_density:
-            out["u"] = u.reshape((-1, rows) + rest_shape)
+            out["u"] = (lp[None, :] - nbl).reshape((-1, rows) + rest_shape)
         return out
 
-    return jax.lax.map(one_block, jnp.arange(blocks))
+    return jax.lax.map(one_block, block_ids)
 
 
 def _potential_energy(potential):
-    def energy(pts, ns, data):
-        k = jax.vmap(potential)(pts)
+    def energy(pts, pts_t, ns, data):
+        k = jax.vmap(potential, in_axes=1)(pts_t)
         k = jnp.where(jnp.isnan(k), jnp.inf, k)
-        return ns[:, None] * k[None, :], jnp.broadcast_to(jnp.min(k), ns.shape)
+        return k, jnp.broadcast_to(jnp.min(k), ns.shape)
     return energy
 
 
 def _data_energy(loss, chunk):
     """n L_n(w) for nested prefixes of the data, by a scan over data chunks."""
-    def energy(pts, ns, data):
+    def energy(pts, pts_t, ns, data):
         x, y = data
         n_data = x.shape[0]
         steps = -(-n_data // chunk)
@@ -350,10 +453,17 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
     for start in range(0, len(ns), chunk):
         ns_c = ns[start:start + chunk]
         padded = np.concatenate([ns_c, np.full(chunk - len(ns_c), ns_c[-1])])
-        out = _sweep_chunk(jnp.asarray(padded), beta, nodes, logw, data_arg, energy=energy,
-                           log_prior=model.log_prior, regions=regions, rows=rows, blocks=blocks,
-                           keep_density=keep_density, pairs=pairs)
-        out = jax.tree_util.tree_map(np.asarray, out)
+        sweep = partial(_sweep_chunk, jnp.asarray(padded), beta, nodes, logw, data_arg,
+                        energy=energy, log_prior=model.log_prior, regions=regions, rows=rows,
+                        keep_density=keep_density, pairs=pairs)
+        out = jax.tree_util.tree_map(np.asarray, sweep(jnp.arange(blocks), exact=False))
+        redo = np.flatnonzero(out["flag"])
+        if redo.size:           # loose shift bound or overlapping regions: exact maxima there
+            ids = np.resize(redo, 1 << int(np.ceil(np.log2(redo.size))))   # few shapes
+            fixed = sweep(jnp.asarray(ids), exact=True)
+            out = {key: np.array(val) for key, val in out.items()}
+            for key, val in fixed.items():
+                out[key][ids] = np.asarray(val)
         parts.append(_combine(out, len(ns_c), grid, pairs, keep_density))
     res = {k: (np.concatenate([p[k] for p in parts], axis=0) if k != "prior" else parts[0][k])
            for k in parts[0] if k not in ("pairs",)}
