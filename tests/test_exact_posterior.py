@@ -221,3 +221,14 @@ def test_fast_path_equals_plain_log_sum_exp(case, monkeypatch):
         assert post.region_log_masses.min() < -700 and True not in calls   # fast path only
     if case in ("overlap", "sharp_prior"):
         assert True in calls                                                # exact fallback
+
+
+def test_energy_cache_reuses_closures_and_stays_bounded():
+    ex = exact_mod
+    m = models.normal_crossing((1, 1))
+    assert ex._energy_for(m, 0) is ex._energy_for(m, 0)       # compiled sweep is reused
+    keep = [models.quadratic(2) for _ in range(ex._ENERGY_CACHE_SIZE + 5)]
+    for k in keep:
+        ex._energy_for(k, 0)
+    assert len(ex._ENERGY_CACHE) == ex._ENERGY_CACHE_SIZE
+    assert all(entry[0] is not m for entry in ex._ENERGY_CACHE.values())

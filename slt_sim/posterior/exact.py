@@ -350,16 +350,23 @@ def _data_energy(loss, chunk):
     return energy
 
 
+#: energy closures by (model, data chunk): the same closure object lets jit reuse its compiled
+#: sweep for repeated calls on one model. Bounded (oldest out first) so that a session that
+#: builds many models, e.g. a widget, does not keep them all alive.
 _ENERGY_CACHE: dict = {}
+_ENERGY_CACHE_SIZE = 32
 
 
 def _energy_for(model: Model, data_chunk: int):
     key = (id(model), data_chunk)
-    if key not in _ENERGY_CACHE or _ENERGY_CACHE[key][0] is not model:
-        fn = (_potential_energy(model.potential) if model.is_potential
-              else _data_energy(model.loss, data_chunk))
-        _ENERGY_CACHE[key] = (model, fn)
-    return _ENERGY_CACHE[key][1]
+    hit = _ENERGY_CACHE.pop(key, None)
+    if hit is None or hit[0] is not model:                # a new model (or a reused id)
+        hit = (model, _potential_energy(model.potential) if model.is_potential
+               else _data_energy(model.loss, data_chunk))
+    _ENERGY_CACHE[key] = hit                              # most recently used last
+    while len(_ENERGY_CACHE) > _ENERGY_CACHE_SIZE:
+        del _ENERGY_CACHE[next(iter(_ENERGY_CACHE))]
+    return hit[1]
 
 
 def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = None,
