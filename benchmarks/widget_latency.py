@@ -84,7 +84,7 @@ def phase_explorer(moves: int) -> None:
     explorer.landscape_picker.value = "two basins, 1-D"
     explorer.prior_picker.value = "Gaussian"
     w, c = timed(lambda: setattr(explorer.prior_centre_slider, "value", 0.5))
-    row("prior centre move (new model: recompiles)", w, c)
+    row("prior centre move (new prior: new sweep, no recompilation)", w, c)
     w, c = timed(lambda: setattr(explorer.prior_centre_slider, "value", 0.0))
     row("prior centre back to a seen value (cached)", w, c)
 

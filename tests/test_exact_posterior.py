@@ -1,5 +1,6 @@
 """Exact posterior by quadrature against closed forms, brute force and its own invariants."""
 
+import dataclasses
 import math
 
 import jax
@@ -9,6 +10,7 @@ import pytest
 from scipy.special import erf, gammainc, gammaln
 
 from slt_sim import Data, models
+from slt_sim.models.priors import gaussian
 from slt_sim.posterior import exact as exact_mod
 from slt_sim.posterior.exact import exact_posterior
 from slt_sim.posterior.grid import graded_grid, uniform_grid
@@ -226,9 +228,38 @@ def test_fast_path_equals_plain_log_sum_exp(case, monkeypatch):
 def test_energy_cache_reuses_closures_and_stays_bounded():
     ex = exact_mod
     m = models.normal_crossing((1, 1))
+    other_prior = dataclasses.replace(m, prior=gaussian(2, 0.5))
     assert ex._energy_for(m, 0) is ex._energy_for(m, 0)       # compiled sweep is reused
+    assert ex._energy_for(other_prior, 0) is ex._energy_for(m, 0)   # the prior is not in it
     keep = [models.quadratic(2) for _ in range(ex._ENERGY_CACHE_SIZE + 5)]
     for k in keep:
         ex._energy_for(k, 0)
     assert len(ex._ENERGY_CACHE) == ex._ENERGY_CACHE_SIZE
-    assert all(entry[0] is not m for entry in ex._ENERGY_CACHE.values())
+
+
+def test_product_prior_is_traced_so_a_new_prior_does_not_recompile(monkeypatch):
+    # A Gaussian prior is a product of 1-D densities: it enters the sweep as per-axis arrays.
+    base = models.two_basins_2d()
+    grid = uniform_grid(base.box, 101)
+    ns = [10.0, 1e3, 1e5]
+    kw = dict(grid=grid, keep_density=True, marginals_2d=True)
+    exact_posterior(dataclasses.replace(base, prior=gaussian(2, 0.7, loc=0.3)), ns, **kw)
+    before = exact_mod._sweep_chunk._cache_size()
+    moved = dataclasses.replace(base, prior=gaussian(2, 1.3, loc=-0.4))
+    fast = exact_posterior(moved, ns, **kw)
+    assert exact_mod._sweep_chunk._cache_size() == before
+    # the same numbers as evaluating log φ at every point
+    monkeypatch.setattr(exact_mod, "_axis_log_prior", lambda prior, grid: None)
+    slow = exact_posterior(moved, ns, **kw)
+    for name in ("log_z", "region_log_masses", "mean", "cov", "log_density"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-12,
+                                   atol=1e-12)
+    np.testing.assert_allclose(fast.log_prior_mass, slow.log_prior_mass, rtol=1e-12)
+    for a, b in zip(fast.log_marginals, slow.log_marginals):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_symmetric_power_prior_per_axis_terms_sum_to_its_log_prob():
+    m = models.normal_crossing((1, 2), h=(1, 0))
+    w = m.sample_prior(jax.random.key(0), (5,))
+    np.testing.assert_allclose(m.prior.log_prob_axes(w).sum(-1), m.log_prior(w), rtol=1e-14)

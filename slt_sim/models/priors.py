@@ -36,13 +36,17 @@ class SymmetricPowerPrior(dist.Distribution):
         sign = jnp.where(jax.random.bernoulli(k2, 0.5, shape), 1.0, -1.0)
         return sign * self.half_width * u ** (1.0 / (self.h + 1.0))
 
-    def log_prob(self, value):
+    def log_prob_axes(self, value):
+        """log density of each coordinate, shape (..., d): the coordinates are independent."""
         a, h = self.half_width, self.h
         absw = jnp.abs(value)
         log_norm = jnp.log(h + 1.0) - jnp.log(2.0) - (h + 1.0) * jnp.log(a)
         log_kernel = jnp.where(h == 0, 0.0, h * jnp.log(jnp.where(h == 0, 1.0, absw)))
         inside = absw <= a
-        return jnp.sum(jnp.where(inside, log_norm + log_kernel, -jnp.inf), axis=-1)
+        return jnp.where(inside, log_norm + log_kernel, -jnp.inf)
+
+    def log_prob(self, value):
+        return jnp.sum(self.log_prob_axes(value), axis=-1)
 
     @property
     def mean(self):

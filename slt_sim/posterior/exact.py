@@ -18,6 +18,10 @@ Memory stays bounded for any grid size: the grid is processed in blocks of rows 
 (log Z, region masses, moments, 1-D/2-D marginals) are kept, plus the full log density when it is
 small enough or asked for.
 
+A product prior φ(w) = Π φ_i(w_i) (NumPyro ``Independent`` over the coordinates, or a prior with
+``log_prob_axes``) is folded in per axis, like the quadrature weights, as traced arrays: a new
+prior of that kind reuses the compiled sweep. Other priors are evaluated at every point.
+
 Work per (n, grid point) is one exp. Each block's points are split into segments (the first
 region containing the point, or none), and each segment is shifted by a cheap upper bound of
 log φ + log q − nβL over its points — max(log φ + log q) − nβ·min K for potentials, computed from
@@ -42,6 +46,7 @@ from itertools import combinations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpyro.distributions as dist
 
 from .. import _validate as v
 from ..models.base import Data, Model
@@ -157,8 +162,8 @@ def _pick(seg, table, n_seg):
 
 @partial(jax.jit, static_argnames=("energy", "log_prior", "regions", "rows", "exact",
                                    "keep_density", "pairs"))
-def _sweep_chunk(ns, beta, nodes, logw, data, block_ids, *, energy, log_prior, regions, rows,
-                 exact, keep_density, pairs):
+def _sweep_chunk(ns, beta, nodes, logw, lpax, data, block_ids, *, energy, log_prior, regions,
+                 rows, exact, keep_density, pairs):
     """Statistics of the blocks ``block_ids`` (rows of axis 0) for one chunk of n values.
 
     Layout: (n values, grid points). The points of a block fall into segments — the first region
@@ -199,7 +204,10 @@ def _sweep_chunk(ns, beta, nodes, logw, data, block_ids, *, energy, log_prior, r
         pts = jnp.stack(coords, axis=-1)                                    # (B, d)
         pts_t = jnp.stack(coords, axis=0)       # (d, B): per-point functions vmap over axis 1
         lq = sum(jnp.meshgrid(*axes_logw, indexing="ij")).reshape(-1)     # (B,)
-        lp = log_prior(pts)                                                 # (B,)
+        if lpax is None:                        # a general prior: evaluated at every point
+            lp = log_prior(pts)                                             # (B,)
+        else:                                   # a product prior: per-axis terms, traced
+            lp = sum(jnp.meshgrid(lpax[0][idx], *lpax[1:], indexing="ij")).reshape(-1)
         c = lp + lq
         c = jnp.where(jnp.isnan(c), -jnp.inf, c)
         live = c > -jnp.inf
@@ -350,23 +358,46 @@ def _data_energy(loss, chunk):
     return energy
 
 
-#: energy closures by (model, data chunk): the same closure object lets jit reuse its compiled
-#: sweep for repeated calls on one model. Bounded (oldest out first) so that a session that
-#: builds many models, e.g. a widget, does not keep them all alive.
+#: energy closures by (potential or per-sample loss, data chunk): the same closure object lets
+#: jit reuse its compiled sweep — across calls, and across models that differ only in their
+#: prior (a PhaseExplorer prior move). Bounded, oldest out first.
 _ENERGY_CACHE: dict = {}
 _ENERGY_CACHE_SIZE = 32
 
 
 def _energy_for(model: Model, data_chunk: int):
-    key = (id(model), data_chunk)
+    fn = model.potential if model.is_potential else model.loss
+    key = (fn, data_chunk)
     hit = _ENERGY_CACHE.pop(key, None)
-    if hit is None or hit[0] is not model:                # a new model (or a reused id)
-        hit = (model, _potential_energy(model.potential) if model.is_potential
-               else _data_energy(model.loss, data_chunk))
+    if hit is None:
+        hit = (_potential_energy(fn) if model.is_potential else _data_energy(fn, data_chunk))
     _ENERGY_CACHE[key] = hit                              # most recently used last
     while len(_ENERGY_CACHE) > _ENERGY_CACHE_SIZE:
         del _ENERGY_CACHE[next(iter(_ENERGY_CACHE))]
-    return hit[1]
+    return hit
+
+
+def _axis_log_prior(prior, grid: QuadratureGrid):
+    """Per-axis log densities (log φ_i at the nodes of axis i) when φ is a product, else None.
+
+    A product prior — NumPyro's ``Independent`` over d independent coordinates (``Uniform``,
+    ``Normal``, … ``.to_event(1)``), or a prior with a ``log_prob_axes`` method — enters the
+    sweep as traced arrays, like the quadrature weights: a new prior then needs no
+    recompilation, and log φ costs nothing per point.
+    """
+    d = grid.dim
+    if hasattr(prior, "log_prob_axes"):
+        per_coord = prior.log_prob_axes
+    elif isinstance(prior, dist.Independent) and prior.reinterpreted_batch_ndims == 1 \
+            and tuple(prior.base_dist.batch_shape) == (d,) and not prior.base_dist.event_shape:
+        per_coord = prior.base_dist.log_prob
+    else:
+        return None
+    out = []
+    for i, x in enumerate(grid.nodes):
+        pts = jnp.zeros((len(x), d)).at[:, i].set(jnp.asarray(x))
+        out.append(jnp.asarray(per_coord(pts))[:, i])
+    return tuple(out)
 
 
 def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = None,
@@ -455,13 +486,15 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
     regions = tuple(r.contains for r in model.regions)
     nodes = tuple(jnp.asarray(x) for x in grid.nodes)
     logw = tuple(jnp.asarray(x) for x in grid.log_weights)
+    lpax = _axis_log_prior(model.prior, grid)
+    log_prior = None if lpax is not None else model.log_prior
 
     parts = []
     for start in range(0, len(ns), chunk):
         ns_c = ns[start:start + chunk]
         padded = np.concatenate([ns_c, np.full(chunk - len(ns_c), ns_c[-1])])
-        sweep = partial(_sweep_chunk, jnp.asarray(padded), beta, nodes, logw, data_arg,
-                        energy=energy, log_prior=model.log_prior, regions=regions, rows=rows,
+        sweep = partial(_sweep_chunk, jnp.asarray(padded), beta, nodes, logw, lpax, data_arg,
+                        energy=energy, log_prior=log_prior, regions=regions, rows=rows,
                         keep_density=keep_density, pairs=pairs)
         out = jax.tree_util.tree_map(np.asarray, sweep(jnp.arange(blocks), exact=False))
         redo = np.flatnonzero(out["flag"])
