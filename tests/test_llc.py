@@ -29,6 +29,11 @@ def _report(label, r, ref):
     return rel
 
 
+def _linear_regression_loss(w, batch):
+    """Gaussian linear regression y = x·w + ε, σ = 1 (up to a constant): a regular model."""
+    return 0.5 * jnp.mean((batch["y"] - batch["x"] @ w) ** 2)
+
+
 def _quadratic_tree_loss(params, batch):
     return 0.5 * (jnp.sum(params["a"] ** 2) + jnp.sum(params["b"] ** 2))
 
@@ -135,15 +140,12 @@ def test_temperature_slope_is_exact_for_a_regular_model_even_away_from_the_minim
     x = jax.random.normal(key, (5000, 3))
     y = x @ jnp.array([0.5, -1.0, 2.0]) + jax.random.normal(jax.random.fold_in(key, 1), (5000,))
     data = {"x": x, "y": y}
-
-    def loss(w, batch):
-        return 0.5 * jnp.mean((batch["y"] - batch["x"] @ w) ** 2)
-
     w_off = jnp.linalg.lstsq(x, y)[0] + 0.03                         # not the minimum
     kw = {"data": data, "sampler": "mala", "step_size": 3e-4, "num_chains": 8,
           "num_draws": 4000, "num_burnin": 500, "localization": 1e-3}
-    plain = estimate_llc(loss, w_off, key=jax.random.key(0), **kw)
-    slope = estimate_llc(loss, w_off, key=jax.random.key(0), nbeta_factors=(0.5, 1, 2), **kw)
+    plain = estimate_llc(_linear_regression_loss, w_off, key=jax.random.key(0), **kw)
+    slope = estimate_llc(_linear_regression_loss, w_off, key=jax.random.key(0),
+                         nbeta_factors=(0.5, 1, 2), **kw)
     _report("linear regression d=3 at w* ≠ ŵ, one temperature", plain, 1.5)
     _report("linear regression d=3 at w* ≠ ŵ, temperature slope", slope, 1.5)
     assert plain.llc_mean < 1.5 - 0.5                               # visibly shifted
@@ -204,16 +206,13 @@ def test_data_restricted_llc_sees_only_the_subset():
     y = x @ jnp.array([1.0, -1.0]) + jax.random.normal(jax.random.fold_in(key, 1), (2000,))
     data = {"x": x, "y": y}
 
-    def loss(w, batch):
-        return 0.5 * jnp.mean((batch["y"] - batch["x"] @ w) ** 2)
-
     w_hat = jnp.linalg.lstsq(x, y)[0]
     w_sub = jnp.linalg.lstsq(x[1000:, :1], y[1000:])[0]
     kw = {"sampler": "mala", "step_size": 1e-3, "num_chains": 8, "num_draws": 3000,
           "num_burnin": 200, "localization": 1.0}
-    full = estimate_llc(loss, w_hat, key=jax.random.key(0), data=data, **kw)
-    sub = estimate_llc(loss, jnp.array([w_sub[0], w_hat[1]]), key=jax.random.key(0), data=data,
-                       data_subset=np.arange(1000, 2000), **kw)
+    full = estimate_llc(_linear_regression_loss, w_hat, key=jax.random.key(0), data=data, **kw)
+    sub = estimate_llc(_linear_regression_loss, jnp.array([w_sub[0], w_hat[1]]),
+                       key=jax.random.key(0), data=data, data_subset=np.arange(1000, 2000), **kw)
     _report("linear regression, all data", full, 1.0)
     _report("linear regression, subset with x₂ = 0", sub, 0.5)
     assert sub.n == 1000

@@ -133,10 +133,9 @@ def run(args: argparse.Namespace) -> int:
            "nbeta": r.nbeta, "sampler": r.sampler, "step_size": r.step_size,
            "localization": r.localization, "chains": r.num_chains, "draws": r.num_draws,
            "burnin": r.num_burnin, "batch_size": r.batch_size, "seed": args.seed,
-           "acceptance_rate": r.acceptance_rate, "devices": r.devices,
-           "estimator": "single-temperature" if factors is None else "temperature-slope",
-           "nbeta_factors": None if factors is None else list(r.nbeta_factors),
-           "llc_by_nbeta": None if r.llc_by_nbeta is None else r.llc_by_nbeta.tolist()}
+           "acceptance_rate": r.acceptance_rate, "devices": r.devices}
+    summary = r.as_dict()
+    out.update({k: summary[k] for k in ("estimator", "nbeta_factors", "llc_by_nbeta")})
     theory_line = "theory λ unknown" if lam is None else \
         f"theory λ = {lam:.4g} (λ̂/λ − 1 = {r.llc_mean / lam - 1:+.1%})"
     emit(out, args.json, f"{model.name}, w* = {at} parameter\n{r.summary()}\n{theory_line}")

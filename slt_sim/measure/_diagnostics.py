@@ -55,6 +55,24 @@ def divergence_threshold(d_free: int) -> float:
     return 10.0 * d_free + 100.0
 
 
+def diverged_chains(trace: np.ndarray, init_loss: float, nbeta: float, d_free: int
+                    ) -> np.ndarray:
+    """Chains (rows of a (chains, draws) loss trace) whose loss became NaN/inf or whose
+    nβ·(L − L_n(w*)) went above :func:`divergence_threshold`."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        excess = nbeta * (np.where(np.isfinite(trace), trace, np.inf) - init_loss)
+    return ~np.all(np.isfinite(trace), axis=1) | \
+        (np.max(excess, axis=1) > divergence_threshold(d_free))
+
+
+def mean_and_se(values: np.ndarray) -> tuple[float, float]:
+    """Mean and standard error (std / √count) of per-chain values; NaN when too few."""
+    mean = float(values.mean()) if values.size else float("nan")
+    se = float(values.std(ddof=1) / math.sqrt(values.size)) if values.size >= 2 \
+        else float("nan")
+    return mean, se
+
+
 def diagnose(trace: np.ndarray, init_loss: float, nbeta: float, d_free: int, *,
              acceptance: np.ndarray | None, step_size: float, localization: float,
              sampler: str) -> Report:
@@ -63,13 +81,11 @@ def diagnose(trace: np.ndarray, init_loss: float, nbeta: float, d_free: int, *,
     finite = np.all(np.isfinite(trace), axis=1)
     with np.errstate(over="ignore", invalid="ignore"):
         excess = nbeta * (np.where(np.isfinite(trace), trace, np.inf) - init_loss)
-    exploded = np.max(excess, axis=1) > divergence_threshold(d_free)
-    diverged = ~finite | exploded
+    diverged = diverged_chains(trace, init_loss, nbeta, d_free)
     per_chain = nbeta * (trace.mean(axis=1) - init_loss)
     good = ~diverged
     kept = per_chain[good]
-    mean = float(kept.mean()) if kept.size else float("nan")
-    std = float(kept.std(ddof=1) / math.sqrt(kept.size)) if kept.size >= 2 else float("nan")
+    mean, std = mean_and_se(kept)
 
     half = t // 2
     first = nbeta * (trace[good, :half].mean(axis=1) - init_loss)

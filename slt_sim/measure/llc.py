@@ -582,18 +582,13 @@ def _temperature_slope(traces, factors, init_loss, nbeta, n, d_free):
     """
     nb = nbeta * np.asarray(factors)
     excess = np.stack([t.mean(axis=1) - init_loss for t in traces])           # (T, C)
-    x = n / nb                                                                # 1/β_j
-    xc = x - x.mean()
-    energy = n * excess                                                       # n(E L − L*)
-    slopes = (xc[:, None] * (energy - energy.mean(axis=0))).sum(axis=0) / (xc ** 2).sum()
+    # least-squares line per chain through (1/β_j, n(E_j[L] − L*)), 1/β_j = n/(nβ f_j)
+    slopes = np.polyfit(n / nb, n * excess, 1)[0]                             # (C,)
     bad = np.zeros(excess.shape[1], bool)
     for t, nb_j in zip(traces, nb):
-        bad |= ~np.all(np.isfinite(t), axis=1)
-        with np.errstate(invalid="ignore", over="ignore"):
-            bad |= nb_j * np.nanmax(t - init_loss, axis=1) > diag.divergence_threshold(d_free)
+        bad |= diag.diverged_chains(t, init_loss, nb_j, d_free)
     kept = slopes[~bad]
-    mean = float(kept.mean()) if kept.size else float("nan")
-    se = float(kept.std(ddof=1) / math.sqrt(kept.size)) if kept.size >= 2 else float("nan")
+    mean, se = diag.mean_and_se(kept)
     by_nbeta = (nb[:, None] * excess[:, ~bad]).mean(axis=1) if kept.size else \
         np.full(len(factors), np.nan)
     extra = ()

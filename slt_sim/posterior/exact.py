@@ -224,9 +224,12 @@ def _sweep_chunk(ns, beta, nodes, logw, lpax, data, block_ids, *, energy, log_pr
         c, en, seg = jax.lax.optimization_barrier((c, en, seg))
         in_seg = [seg == s for s in range(n_seg)]
 
-        if exact:
+        def log_terms():                        # log φ + log q − nβL per (n, point), NaN → −inf
             a = c[None, :] - nbl
-            a = jnp.where(jnp.isnan(a), -jnp.inf, a)
+            return jnp.where(jnp.isnan(a), -jnp.inf, a)
+
+        if exact:
+            a = log_terms()
             mseg = jnp.stack([jnp.max(jnp.where(m[None, :], a, -jnp.inf), axis=1)
                               for m in in_seg], axis=1)                     # (C, S)
             e = jnp.exp(a - _pick(seg, jnp.where(jnp.isfinite(mseg), mseg, 0.0), n_seg))
@@ -251,8 +254,7 @@ def _sweep_chunk(ns, beta, nodes, logw, lpax, data, block_ids, *, energy, log_pr
                                           axis=1) for m in in_seg], axis=1)   # (C, S)
                 mseg = cmax[None, :] - emin
                 mseg = jnp.where(jnp.isfinite(mseg), mseg, -jnp.inf)
-                a = c[None, :] - nbl
-                a = jnp.where(jnp.isnan(a), -jnp.inf, a)
+                a = log_terms()
                 e = jnp.exp(a - _pick(seg, jnp.where(jnp.isfinite(mseg), mseg, 0.0), n_seg))
 
         m = jnp.max(mseg, axis=1)
@@ -294,18 +296,15 @@ def _sweep_chunk(ns, beta, nodes, logw, lpax, data, block_ids, *, energy, log_pr
         out["s2"] = jnp.stack([jnp.stack(row, axis=-1) for row in s2], axis=-2)
         for i, j in pairs:
             if dim == 2:
-                a01 = c[None, :] - nbl
-                out["pair01"] = jnp.where(g > 0, a01.reshape(g.shape), -jnp.inf)
+                out["pair01"] = jnp.where(g > 0, log_terms().reshape(g.shape), -jnp.inf)
             else:
                 other = 4 - i - j                                           # axis of g summed
                 sm = p if other == 1 else jnp.sum(g, axis=other)
                 out[f"pair{i}{j}"] = log_of_sums(sm, m_safe.reshape(-1, 1, 1))
         flag = jnp.any(jnp.isfinite(m) & (s0 < _LOOSE))
         if regions and exact:
-            a = c[None, :] - nbl
-            a = jnp.where(jnp.isnan(a), -jnp.inf, a)
-            out["lreg"] = jax.scipy.special.logsumexp(
-                jnp.where(masks.T[None], a[:, None, :], -jnp.inf), axis=2)  # (C, R), exact
+            out["lreg"] = jax.scipy.special.logsumexp(                          # (C, R), exact
+                jnp.where(masks.T[None], log_terms()[:, None, :], -jnp.inf), axis=2)
         elif regions:
             onehot = jnp.stack(in_seg[:n_reg], axis=1).astype(e.dtype)     # (B, R)
             zreg = jnp.dot(e, onehot, precision="highest")                  # (C, R)
