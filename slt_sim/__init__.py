@@ -49,11 +49,13 @@ from .posterior.exact import exact_posterior  # noqa: E402
 from .posterior.grid import graded_grid, uniform_grid  # noqa: E402
 from .posterior.mcmc import sample_posterior  # noqa: E402
 from .posterior.phase import phase_sweep  # noqa: E402
+from .posterior.tempering import RegionOccupancy, replica_exchange  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = ["CalibrationResult", "Data", "LLCResult", "Model", "calibrate_llc", "compare",
            "detect_transitions", "estimate_llc", "exact_posterior", "free_energy_lambda",
            "graded_grid", "llc_trajectory", "models", "multi_temperature_lambda", "phase_sweep",
+           "RegionOccupancy", "replica_exchange",
            "sample_posterior", "theory", "thermodynamic_free_energy", "train_sgd",
            "train_to_minimum", "uniform_grid", "volume_scaling", "wbic", "__version__"]

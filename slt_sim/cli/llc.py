@@ -23,7 +23,7 @@ from ..dynamics.minimize import train_to_minimum
 from ..measure.calibrate import calibrate_llc
 from ..measure.llc import estimate_llc
 from ..posterior.sgmcmc import SAMPLERS
-from ._common import add_model_options, emit, model_from_args, parse_numbers
+from ._common import add_model_options, emit, model_from_args, parse_numbers, theory_text
 
 #: calibrated defaults per kind of model: sampler, ε, γ, draws, burn-in
 POTENTIAL_DEFAULTS = {"sampler": "sgnht", "step_size": 3e-5, "localization": 0.1,
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                             localizations=parse_numbers("--localizations", args.localizations),
                             **common)
         out = {"model": model.name, "lambda": lam, "at": at, **cal.as_dict()}
-        emit(out, args.json, f"{model.name}, w* = {at} parameter, theory λ = {lam}\n"
+        emit(out, args.json, f"{model.name}, w* = {at} parameter, theory λ = {theory_text(lam)}\n"
                              + cal.table())
         return 0
 
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
            "acceptance_rate": r.acceptance_rate, "devices": r.devices}
     summary = r.as_dict()
     out.update({k: summary[k] for k in ("estimator", "nbeta_factors", "llc_by_nbeta")})
-    theory_line = "theory λ unknown" if lam is None else \
-        f"theory λ = {lam:.4g} (λ̂/λ − 1 = {r.llc_mean / lam - 1:+.1%})"
+    theory_line = f"theory λ = {theory_text(lam)}" + (
+        "" if lam is None else f" (λ̂/λ − 1 = {r.llc_mean / lam - 1:+.1%})")
     emit(out, args.json, f"{model.name}, w* = {at} parameter\n{r.summary()}\n{theory_line}")
     return 0
