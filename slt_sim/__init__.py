@@ -38,7 +38,7 @@ from .dynamics import (  # noqa: E402
     train_sgd,
     train_to_minimum,
 )
-from .measure.calibrate import CalibrationResult, calibrate_llc  # noqa: E402
+from .measure.calibrate import CalibrationResult, CalibrationWarning, calibrate_llc  # noqa: E402
 from .measure.free_energy import free_energy_lambda  # noqa: E402
 from .measure.llc import LLCResult, estimate_llc  # noqa: E402
 from .measure.thermo import thermodynamic_free_energy  # noqa: E402
@@ -53,7 +53,8 @@ from .posterior.tempering import RegionOccupancy, replica_exchange  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["CalibrationResult", "Data", "LLCResult", "Model", "calibrate_llc", "compare",
+__all__ = ["CalibrationResult", "CalibrationWarning", "Data", "LLCResult", "Model",
+           "calibrate_llc", "compare",
            "detect_transitions", "estimate_llc", "exact_posterior", "free_energy_lambda",
            "graded_grid", "llc_trajectory", "models", "multi_temperature_lambda", "phase_sweep",
            "RegionOccupancy", "replica_exchange",
