@@ -311,7 +311,7 @@ def _check_data(x, y, breaks):
 
 
 def fit_bnsl(x, y, breaks: int = 1, *, x_test=None, y_test=None, grid: dict | None = None,
-             starts: int = 8, refine: bool = True, chunk_size: int | None = None,
+             starts: int = 4, refine: bool = True, chunk_size: int | None = None,
              max_nfev: int = 500, max_grid_points: int = _DEFAULT_MAX_GRID) -> BNSLFit:
     r"""Fit a broken neural scaling law with ``breaks`` breaks and extrapolate it.
 
