@@ -70,7 +70,8 @@ def test_four_digit_addition_extrapolates_within_rmsle_002_and_power_law_does_no
     assert len(data.x) == 17 and data.fit_first == 14
     k = data.fit_first
     fit = slt.fit_bnsl(data.x[:k], data.y[:k], breaks=1, x_test=data.x[k:], y_test=data.y[k:])
-    pl = slt.fit_power_law(data.x[:k], data.y[:k], x_test=data.x[k:], y_test=data.y[k:])
+    pl = slt.fit_power_law(data.x[:k], data.y[:k], x_test=data.x[k:], y_test=data.y[k:],
+                           starts=2)
     print(f"\nBNSL: {fit.params}\n  train RMSLE {fit.fit_rmsle:.4g}, extrapolation RMSLE "
           f"{fit.extrapolation_rmsle:.4g}; power law: train {pl.fit_rmsle:.4g}, extrapolation "
           f"{pl.extrapolation_rmsle:.4g}")
@@ -91,8 +92,7 @@ def test_limit_of_predictability_fit_before_the_break_fails_fit_at_its_onset_suc
         x = np.geomspace(50, cut, 30)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fit = fit_bnsl(x, bnsl(x, SIM), 1, x_test=x_test, y_test=bnsl(x_test, SIM),
-                           starts=2)
+            fit = fit_bnsl(x, bnsl(x, SIM), 1, x_test=x_test, y_test=bnsl(x_test, SIM))
         out[cut] = fit
         print(f"data up to x = {cut:g}: train RMSLE {fit.fit_rmsle:.2g}, extrapolation RMSLE "
               f"{fit.extrapolation_rmsle:.3g}, d1 = {fit.params.d[0]:.4g}; "
@@ -142,7 +142,6 @@ def test_bad_input_names_the_argument(kwargs, match):
         fit_bnsl(**kwargs)
 
 
-@pytest.mark.slow
 def test_bayesian_phase_change_is_a_break_at_the_critical_n():
     """two_basins_2d: the Bayes generalisation error of the potential, G(n) = F_{n+1} − F_n,
     sits near the loss gap δ while the posterior is in the singular basin and falls to ≈ λ/n = 1/n

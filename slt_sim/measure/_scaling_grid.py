@@ -7,7 +7,8 @@ never materialised: a ``lax.map`` walks over chunks of ``chunk_size`` points, ea
 evaluates the log-space loss of all its points on all data at once (a (chunk, data) array, the
 only memory that grows) and keeps its ``top`` best points; a final ``top_k`` merges them.
 Points whose break locations are not increasing (d_1 < d_2 < …) are skipped: they repeat others.
-One compilation per (axis sizes, number of data points, chunk size, top).
+One compilation per (axis sizes, padded number of data points, chunk size, top): data are
+padded with zero weight to a power of two ≥ 32.
 """
 
 from __future__ import annotations
@@ -32,11 +33,32 @@ def log_shape(log_x, c0, c, log_d, f):
     return -c0 * log_x - jnp.sum(c * f * jnp.logaddexp(0.0, z), axis=-1)
 
 
-def msle_log1p(y_hat, log1p_y):
-    """Mean squared error of log(y + 1), +inf where a prediction is ≤ −1 or not finite."""
-    ok = jnp.all((y_hat > -1.0) & jnp.isfinite(y_hat), axis=-1)
+def msle_log1p(y_hat, log1p_y, weight=None):
+    """Mean squared error of log(y + 1), +inf where a prediction is ≤ −1 or not finite.
+
+    ``weight`` (0 or 1 per data point) masks padding: the mean is over points of weight 1.
+    """
+    if weight is None:
+        weight = jnp.ones_like(log1p_y)
+    ok = jnp.all(((y_hat > -1.0) & jnp.isfinite(y_hat)) | (weight == 0), axis=-1)
     r = jnp.log1p(jnp.where(y_hat > -1.0, y_hat, 0.0)) - log1p_y
-    return jnp.where(ok, jnp.mean(r * r, axis=-1), jnp.inf)
+    mse = jnp.sum(weight * jnp.where(weight > 0, r * r, 0.0), axis=-1) / jnp.sum(weight)
+    return jnp.where(ok, mse, jnp.inf)
+
+
+def pad_length(n: int) -> int:
+    """Data are padded (with weight 0) to a power of two ≥ 32, so one compilation serves many
+    curve lengths."""
+    return max(32, 1 << (int(n) - 1).bit_length())
+
+
+def padded(x: np.ndarray, y: np.ndarray):
+    """(log x, log(y + 1), weight) padded to :func:`pad_length` (padding repeats the last point)."""
+    n, m = len(x), pad_length(len(x))
+    idx = np.minimum(np.arange(m), n - 1)
+    weight = (np.arange(m) < n).astype(np.float64)
+    return (jnp.log(jnp.asarray(x[idx], dtype=jnp.float64)),
+            jnp.log1p(jnp.asarray(y[idx], dtype=jnp.float64)), jnp.asarray(weight))
 
 
 def split_vector(theta, breaks: int):
@@ -47,7 +69,7 @@ def split_vector(theta, breaks: int):
 
 
 @functools.partial(jax.jit, static_argnames=("breaks", "chunk_size", "top"))
-def _search(axes, log_x, log1p_y, *, breaks: int, chunk_size: int, top: int):
+def _search(axes, log_x, log1p_y, weight, *, breaks: int, chunk_size: int, top: int):
     sizes = np.array([ax.shape[0] for ax in axes], dtype=np.int64)
     total = int(np.prod(sizes))
     strides = np.concatenate([np.cumprod(sizes[::-1])[::-1][1:], [1]]).astype(np.int64)
@@ -60,7 +82,7 @@ def _search(axes, log_x, log1p_y, *, breaks: int, chunk_size: int, top: int):
         a, b, c0, c, log_d, f = split_vector(theta, breaks)
         g = log_shape(log_x[None, :], c0[:, None], c[:, None, :], log_d[:, None, :],
                       f[:, None, :])
-        loss = msle_log1p(a[:, None] + b[:, None] * jnp.exp(g), log1p_y)
+        loss = msle_log1p(a[:, None] + b[:, None] * jnp.exp(g), log1p_y, weight)
         ordered = jnp.all(jnp.diff(log_d, axis=-1) > 0, axis=-1)     # d_1 < d_2 < … only
         loss = jnp.where((idx < total) & ordered, loss, jnp.inf)
         neg, pos = jax.lax.top_k(-loss, top)
@@ -79,8 +101,7 @@ def grid_search(axes: list[np.ndarray], x: np.ndarray, y: np.ndarray, breaks: in
     chunk = int(min(chunk_size, total))
     top = int(min(top, chunk))
     losses, flat = _search(tuple(jnp.asarray(ax, dtype=jnp.float64) for ax in axes),
-                           jnp.log(jnp.asarray(x)), jnp.log1p(jnp.asarray(y)),
-                           breaks=breaks, chunk_size=chunk, top=top)
+                           *padded(x, y), breaks=breaks, chunk_size=chunk, top=top)
     flat = np.asarray(flat)
     per_axis = np.stack(np.unravel_index(flat, [len(ax) for ax in axes]), axis=-1)
     return np.asarray(losses), flat, per_axis

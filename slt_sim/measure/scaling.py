@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
-from ._scaling_grid import grid_search, log_shape, msle_log1p
+from ._scaling_grid import grid_search, log_shape, msle_log1p, padded
 
 #: a break is "collapsed" when its factor departs from a straight line in log-log by less than
 #: this (in log y) anywhere on the fitted x range: it is then invisible in the data.
@@ -244,27 +244,39 @@ class BNSLFit:
 
 
 # ----------------------------------------------------------------------------- fitting
-@jax.jit
-def _residuals(theta, log_x, log1p_y):
+def _residuals(theta, log_x, log1p_y, weight):
     per = theta[3:].reshape(-1, 3)
     g = log_shape(log_x, theta[2], per[:, 0], per[:, 1], jnp.exp(per[:, 2]))
     y_hat = theta[0] + theta[1] * jnp.exp(g)
-    return jnp.log1p(jnp.maximum(y_hat, -1.0 + 1e-12)) - log1p_y
+    return weight * (jnp.log1p(jnp.maximum(y_hat, -1.0 + 1e-12)) - log1p_y)
 
 
-_jacobian = jax.jit(jax.jacfwd(_residuals))
+@jax.jit
+def _residuals_and_jacobian(theta, log_x, log1p_y, weight):
+    r = _residuals(theta, log_x, log1p_y, weight)
+    jac = jax.jacfwd(_residuals)(theta, log_x, log1p_y, weight)
+    return r, jnp.nan_to_num(jac, nan=0.0, posinf=1e300, neginf=-1e300)
 
 
 def _refine(start: BNSLParams, x, y, max_nfev):
+    """Least squares from ``start``; residuals and Jacobian come from one compiled call (cached
+    for the Jacobian request that follows at the same point)."""
     from scipy.optimize import least_squares
 
-    log_x, log1p_y = jnp.log(jnp.asarray(x)), jnp.log1p(jnp.asarray(y))
+    data = padded(x, y)
+    cache: dict = {}
+
+    def evaluate(t):
+        key = t.tobytes()
+        if key not in cache:
+            cache.clear()
+            r, jac = _residuals_and_jacobian(jnp.asarray(t), *data)
+            cache[key] = (np.asarray(r), np.asarray(jac))
+        return cache[key]
+
     try:
-        sol = least_squares(
-            lambda t: np.asarray(_residuals(jnp.asarray(t), log_x, log1p_y)), start._vector(),
-            jac=lambda t: np.nan_to_num(np.asarray(_jacobian(jnp.asarray(t), log_x, log1p_y)),
-                                        nan=0.0, posinf=1e300, neginf=-1e300),
-            method="trf", max_nfev=max_nfev)
+        sol = least_squares(lambda t: evaluate(t)[0], start._vector(),
+                            jac=lambda t: evaluate(t)[1], method="trf", max_nfev=max_nfev)
     except ValueError:          # residuals left the finite range: keep the grid point
         return start, float("inf")
     if not np.all(np.isfinite(sol.x)):
@@ -273,7 +285,7 @@ def _refine(start: BNSLParams, x, y, max_nfev):
         params = BNSLParams._from_vector(sol.x)
     except ValueError:          # log d or log f overflowed
         return start, float("inf")
-    return params, float(np.mean(sol.fun ** 2))
+    return params, float(np.sum(sol.fun ** 2) / len(x))
 
 
 def collapsed_breaks(params: BNSLParams, x_lo: float, x_hi: float,
