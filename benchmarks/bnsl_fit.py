@@ -8,12 +8,14 @@ constants, then local least squares. Both contenders here search the same grid
 4-digit-addition curve, 5 × 13 × 4 × 8 × 8 × 4 = 66,560 points) for the same objective,
 mean (log(ŷ + 1) − log(y + 1))². brute walks the grid point by point in Python (over grid
 indices, so the grid is identical; ``finish=None``). Both must return the same best point; the
-refined fits from it must agree too. Compilation is excluded (one warm-up call).
+refined fits from it must agree too. Compilation is excluded (one warm-up call); the JAX
+side is the best of 3 calls, brute runs once.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -22,6 +24,16 @@ from scipy import optimize
 import slt_sim as slt
 from slt_sim.measure._scaling_grid import grid_search
 from slt_sim.measure.scaling import _grid_axes, default_grid
+
+
+def _objective(idx, axes, x, log1p_y):
+    """The authors' one-break objective at grid index ``idx`` (module level: picklable)."""
+    a, b, c0, c1, d1, f1 = (ax[int(round(i))] for ax, i in zip(axes, idx))
+    with np.errstate(all="ignore"):
+        y_hat = a + b * x ** (-c0) * (1 + (x / d1) ** (1 / f1)) ** (-c1 * f1)
+        if not np.all(y_hat > -1):
+            return np.inf
+        return float(np.mean((np.log1p(y_hat) - log1p_y) ** 2))
 
 
 def main() -> None:
@@ -36,19 +48,14 @@ def main() -> None:
           f", 14 data points")
 
     grid_search(axes, x, y, 1, chunk_size=4096, top=4)                      # compile
-    t0 = time.perf_counter()
-    losses, _, per_axis = grid_search(axes, x, y, 1, chunk_size=4096, top=4)
-    t_jax = time.perf_counter() - t0
+    t_jax = float("inf")
+    for _ in range(3):                                                      # best of 3
+        t0 = time.perf_counter()
+        losses, _, per_axis = grid_search(axes, x, y, 1, chunk_size=4096, top=4)
+        t_jax = min(t_jax, time.perf_counter() - t0)
 
     log1p_y = np.log1p(y)
-
-    def objective(idx):
-        a, b, c0, c1, d1, f1 = (ax[int(round(i))] for ax, i in zip(axes, idx))
-        with np.errstate(all="ignore"):
-            y_hat = a + b * x ** (-c0) * (1 + (x / d1) ** (1 / f1)) ** (-c1 * f1)
-            if not np.all(y_hat > -1):
-                return np.inf
-            return float(np.mean((np.log1p(y_hat) - log1p_y) ** 2))
+    objective = functools.partial(_objective, axes=tuple(axes), x=x, log1p_y=log1p_y)
 
     ranges = tuple(slice(0, len(a), 1) for a in axes)
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ evaluates the log-space loss of all its points on all data at once (a (chunk, da
 only memory that grows) and keeps its ``top`` best points; a final ``top_k`` merges them.
 Points whose break locations are not increasing (d_1 < d_2 < …) are skipped: they repeat others.
 One compilation per (axis sizes, padded number of data points, chunk size, top): data are
-padded with zero weight to a power of two ≥ 32.
+padded with zero weight to a power of two ≥ 16.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ def msle_log1p(y_hat, log1p_y, weight=None):
 
 
 def pad_length(n: int) -> int:
-    """Data are padded (with weight 0) to a power of two ≥ 32, so one compilation serves many
+    """Data are padded (with weight 0) to a power of two ≥ 16, so one compilation serves many
     curve lengths."""
-    return max(32, 1 << (int(n) - 1).bit_length())
+    return max(16, 1 << (int(n) - 1).bit_length())
 
 
 def padded(x: np.ndarray, y: np.ndarray):
