@@ -140,6 +140,7 @@ _PER_BREAK_DEFAULTS = {   # breaks -> (c values, number of d values, f values)
     1: ((-2.0, -1.0, -0.5, 0.25, 0.5, 1.0, 2.0, 4.0), 8, (0.05, 0.15, 0.4, 1.0)),
     2: ((-2.0, -1.0, -0.5, 0.5, 1.0, 3.0), 6, (0.05, 0.2, 0.6)),
     3: ((-1.0, 0.5, 1.0, 3.0), 5, (0.1, 0.5)),
+    4: ((-1.0, 1.0), 4, (0.2,)),
 }
 
 
@@ -148,7 +149,8 @@ def default_grid(x, y, breaks: int = 1) -> dict[str, np.ndarray]:
 
     a: min(y) × (0, ¼, ½, ¾, 0.95); b: 13 values log-spaced over
     [0.01 max(y), 10 max(y) min(x)^(max c0)] (b = (y − a) x^(c0) before any break); c0: 0, ¼, ½,
-    1. Per break (fewer values for more breaks, so the product stays near 1e5–1e7 points):
+    1. Per break (fewer values for more breaks, so the product stays near 1e5–1e7 points up to
+    five breaks):
     c_i from −2 (an upturn, double descent) to 4; d_i log-spaced over [min x, max x]; f_i from
     0.05 (sharp) to 1 (a bend over about a decade). Returns a dict of 1-D arrays keyed
     ``a, b, c0, c, d, f``; ``c, d, f`` apply to every break. Edit it and pass it back as
@@ -162,7 +164,7 @@ def default_grid(x, y, breaks: int = 1) -> dict[str, np.ndarray]:
             "b": np.geomspace(0.01 * np.max(y), 10.0 * np.max(y) * np.min(x) ** c0.max(), 13),
             "c0": c0}
     if breaks:
-        c, nd, f = _PER_BREAK_DEFAULTS[min(breaks, 3)]
+        c, nd, f = _PER_BREAK_DEFAULTS[min(breaks, 4)]
         grid.update(c=np.array(c), d=np.geomspace(np.min(x), np.max(x), nd), f=np.array(f))
     return grid
 
