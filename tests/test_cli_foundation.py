@@ -95,3 +95,11 @@ def test_unknown_theory_reads_unknown_in_every_command(capsys):
                  "--ns", "1e2,1e3,1e4,1e5,1e6"]) == 0
     text = capsys.readouterr().out
     assert "theory λ = unknown, m = unknown" in text and "None" not in text
+
+
+def test_info_reports_the_backend_and_devices(capsys):
+    import jax
+
+    out = _json(capsys, ["info", "--json"])
+    assert out["backend"] == jax.default_backend() and out["device_count"] == len(jax.devices())
+    assert out["float64"] is True and out["jax"] == jax.__version__
