@@ -36,6 +36,7 @@ from .dynamics import (  # noqa: E402
     compare,
     detect_transitions,
     llc_trajectory,
+    polca,
     train_sgd,
     train_to_minimum,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "models",
     "multi_temperature_lambda",
     "phase_sweep",
+    "polca",
     "replica_exchange",
     "sample_posterior",
     "theory",
