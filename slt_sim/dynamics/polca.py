@@ -369,7 +369,7 @@ def cluster_trajectories(trajectories, *, min_cluster_size: int | None = None,
                          min_samples: int | None = None) -> np.ndarray:
     """HDBSCAN labels of trajectories (N, K+1), Euclidean; −1 marks noise.
 
-    ``min_cluster_size`` defaults to max(5, 2% of N); fewer than that many trajectories are all
+    ``min_cluster_size`` defaults to max(5, ⌈5% of N⌉); fewer than that many trajectories are all
     noise.
     """
     from sklearn.cluster import HDBSCAN
@@ -377,7 +377,7 @@ def cluster_trajectories(trajectories, *, min_cluster_size: int | None = None,
     X = np.asarray(trajectories, dtype=float)
     if X.ndim != 2:
         raise ValueError(f"trajectories must have shape (N, K+1), got {X.shape}")
-    mcs = max(5, int(round(0.02 * X.shape[0]))) if min_cluster_size is None else \
+    mcs = max(5, int(np.ceil(0.05 * X.shape[0]))) if min_cluster_size is None else \
         v.as_int("min_cluster_size", min_cluster_size, lo=2)
     if X.shape[0] < mcs:
         return np.full(X.shape[0], -1, dtype=np.int64)
@@ -478,7 +478,8 @@ def polca(model_or_loss: Model | Callable, params, data: Data, *, steps=None,
       basis_checkpoints: a count (evenly spaced interior checkpoints) or checkpoint indices.
       vectors_per_checkpoint: top eigenvectors taken at each basis checkpoint.
       labels: optional (n,) or (n, T) booleans (e.g. carry tokens) for the scores.
-      min_cluster_size: HDBSCAN's (default max(5, 2% of the clustered examples)).
+      min_cluster_size: HDBSCAN's, the same for every clustering (default max(5, ⌈5% of all N
+        examples⌉), so a cluster is at least that share of the tokens whatever the filter kept).
       flat_fraction: ε of the flat total loss.
       smooth: moving-average width for accelerations and the flat point.
       lanczos_tol: Lanczos tolerance; seed: its starting vector.
@@ -558,6 +559,8 @@ def polca(model_or_loss: Model | Callable, params, data: Data, *, steps=None,
 
     # 3. filter, cluster, breakthroughs -----------------------------------------------------
     t_flat = flat_step(np.mean(loss, axis=1), s, flat_fraction=eps, smooth=smooth)
+    mcs = max(5, int(np.ceil(0.05 * N))) if min_cluster_size is None else \
+        v.as_int("min_cluster_size", min_cluster_size, lo=2)
     clusters: list[Cluster] = []
     kept: dict[str, np.ndarray] = {}
     masks: dict[str, np.ndarray] = {}
@@ -567,11 +570,10 @@ def polca(model_or_loss: Model | Callable, params, data: Data, *, steps=None,
         for b in kv:
             members = np.flatnonzero(mask[b])
             clusters += _clusters(method, int(b), traj[b][:, members].T, members, s, t_flat,
-                                  lab, min_cluster_size, smooth)
+                                  lab, mcs, smooth)
     kept["raw_loss"] = np.zeros(0, dtype=np.int64)
     masks["raw_loss"] = np.ones((1, N), dtype=bool)
-    clusters += _clusters("raw_loss", -1, loss.T, np.arange(N), s, t_flat, lab,
-                          min_cluster_size, smooth)
+    clusters += _clusters("raw_loss", -1, loss.T, np.arange(N), s, t_flat, lab, mcs, smooth)
     if kept["polca"].size == 0:
         notes.append("every basis vector's mean projected loss rises: nothing to cluster")
     scores = {}
@@ -589,7 +591,7 @@ def polca(model_or_loss: Model | Callable, params, data: Data, *, steps=None,
         _warnings.warn(note, stacklevel=2)
     settings = {"model": name, "num_checkpoints": K1, "num_examples": N, "samples": data.n,
                 "basis_samples": bdata.n, "basis_checkpoint_steps": s[idx].tolist(),
-                "vectors_per_checkpoint": k, "min_cluster_size": min_cluster_size,
+                "vectors_per_checkpoint": k, "min_cluster_size": mcs,
                 "flat_fraction": eps, "smooth": smooth, "lanczos_tol": lanczos_tol,
                 "seed": seed, "dim": d}
     return POLCAResult(
