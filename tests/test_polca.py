@@ -87,6 +87,7 @@ def test_basis_is_orthonormal_and_each_vector_tops_the_projected_hessian(tiny):
         assert mus[j] == pytest.approx(top[j % 2], rel=1e-8)  # ... of the top eigenvalues
 
 
+@pytest.mark.filterwarnings("ignore:HDBSCAN found no POLCA cluster")  # 12 examples: all noise
 def test_second_order_decomposition_is_exact_on_a_quadratic_loss():
     rng = np.random.default_rng(5)
     d, n = 6, 12
@@ -167,6 +168,12 @@ def test_polca_pipeline_on_a_short_run_flags_and_scores(tiny):
     assert set(d["carry_homogeneity"]) == {"polca", "first_order", "raw_loss"}
     for c in res.clusters:
         assert res.cluster_mean(c).shape == (6,)
+    from matplotlib.figure import Figure
+
+    from slt_sim.viz import plot_polca
+
+    for method in ("polca", "raw_loss"):
+        assert isinstance(plot_polca(res, method=method), Figure)
 
 
 @pytest.mark.parametrize("kwargs,msg", [
