@@ -316,18 +316,17 @@ def decompose_loss(token_loss: Callable, params, basis, data: Data, *,
             return jax.jvp(lambda z: per_sample(z, x, y), (u,), (b,))[1]
         return jax.jvp(slope, (w,), (b,))  # (⟨b, ∇ℓ⟩, bᵀHb) per token
 
-    def at_point(w, xs, ys):
+    def at_point(w, basis, xs, ys):
         g, c = jax.vmap(lambda x, y: jax.vmap(lambda b: along(w, x, y, b))(basis))(xs, ys)
         loss = jax.vmap(lambda x, y: per_sample(w, x, y))(xs, ys)
         return g, c, loss  # (n, B, T), (n, B, T), (n, T)
 
     @jax.jit
-    def run(xs, ys):
-        def body(k):
-            return at_point(params[k], xs, ys)
-        return jax.lax.map(body, jnp.arange(params.shape[0]))
+    def run(params, basis, xs, ys):
+        return jax.lax.map(lambda w: at_point(w, basis, xs, ys), params)
 
-    parts = [run(data.x[i:i + chunk], data.y[i:i + chunk]) for i in range(0, n, chunk)]
+    parts = [run(params, basis, data.x[i:i + chunk], data.y[i:i + chunk])
+             for i in range(0, n, chunk)]
     g = np.concatenate([np.asarray(p[0]) for p in parts], axis=1)  # (K+1, n, B, T)
     c = np.concatenate([np.asarray(p[1]) for p in parts], axis=1)
     loss = np.concatenate([np.asarray(p[2]) for p in parts], axis=1)  # (K+1, n, T)
