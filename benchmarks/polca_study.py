@@ -22,6 +22,7 @@ import json
 import time
 import warnings
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 import numpy as np
 
