@@ -51,7 +51,9 @@ def ref_two_lines(n):
     def inner(u):                       # ∫_0^{√2−u} e^{−4n u² v²} dv
         return math.sqrt(math.pi) / (4 * r * u) * special.erf(2 * r * u * (math.sqrt(2) - u)) \
             if u > 0 else math.sqrt(2)
-    z, _ = integrate.quad(inner, 0, math.sqrt(2), points=_breaks(n, 0, math.sqrt(2)), **QUAD)
+    top = math.sqrt(2)          # the lines leave the box at its corners: break points there too
+    pts = sorted(set(_breaks(n, 0, top) + _breaks(n, 0, top, centre=top)))
+    z, _ = integrate.quad(inner, 0, top, points=pts, **QUAD)
     return -math.log(z)
 
 
@@ -89,7 +91,7 @@ def ref_plane_3d(n):
 def _check(post, refs):
     err = np.abs(post.free_energy - np.asarray(refs))
     print(f"\n{post.model_name} ({post.method}): |F − ref| {err} ≤ estimate {post.err_log_z}")
-    assert np.all(err <= post.err_log_z + 1e-12)        # the estimate bounds the true error
+    assert np.all(err <= post.err_log_z + 1e-10)        # bounds the true error (ref: ~1e-12)
     assert np.all(post.err_log_z <= post.tol)           # and met the tolerance
     assert not any("log Z_n (F_n) at" in w for w in post.warnings)
 
