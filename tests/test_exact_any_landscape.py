@@ -126,10 +126,22 @@ def test_minimum_off_the_axes_is_gaussian():
 
 
 @pytest.mark.slow
-def test_slanted_plane_in_3d_matches_irwin_hall_reference():
+@pytest.mark.parametrize("method", ["auto", "adaptive"])
+def test_slanted_plane_in_3d_matches_irwin_hall_reference(method):
     ns = np.array([10.0, 1e2, 1e3])
-    post = exact_posterior(models.polynomial("(a+b+c)^2"), ns)
+    post = exact_posterior(models.polynomial("(a+b+c)^2"), ns, method=method,
+                           keep_density=False, marginals_2d=False)
     _check(post, [ref_plane_3d(n) for n in ns])
+
+
+def test_3d_beyond_the_cell_cap_warns_and_stays_honest():
+    # a slanted plane at n = 1e5 needs ~(1/width)² cells: past a small cap the result says so
+    model = models.polynomial("(a+b+c)^2")
+    with pytest.warns(QuadratureWarning, match="raise max_cells"):
+        post = exact_posterior(model, [1e5], method="adaptive", max_cells=3000,
+                               keep_density=False, marginals_2d=False)
+    assert post.settings["capped"] and post.err_log_z[0] > post.tol
+    assert abs(post.free_energy[0] - ref_plane_3d(1e5)) <= post.err_log_z[0]
 
 
 def test_marginals_of_adaptive_result_hold_the_adaptive_mass():

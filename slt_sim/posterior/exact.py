@@ -711,9 +711,10 @@ def _error_messages(err, out, ns, tol, used, capped, default, model, cells, max_
         return msgs
     worst = float(np.max(err["log_z"]))
     if used == "adaptive":
-        advice = ("the adaptive cubature stopped at its cap of "
-                  f"{cells:,} cells (max_cells={max_cells or 'default'}): raise max_cells, "
-                  "use a smaller range of n, or a looser tol" if capped else
+        cap = max_cells or adaptive.MAX_CELLS.get(model.dim)
+        advice = (f"the adaptive cubature stopped at its cell cap after {cells:,} cells "
+                  f"(max_cells={cap:,}): raise max_cells (memory grows with it), use a "
+                  "smaller range of n, or a looser tol" if capped else
                   "raise max_cells or loosen tol")
     elif default and model.is_potential:
         advice = "pass method='adaptive'"
