@@ -56,8 +56,14 @@ MAX_CELLS = {1: 200_000, 2: 400_000, 3: 150_000}
 HIDDEN_NATS = 5.0
 #: a cell narrower than this fraction of the box along every axis is not split further
 _MIN_WIDTH = 1e-14
-#: point values (cells × points × n) per evaluation call
-_CHUNK_VALUES = 1 << 19
+#: point values (cells × points × n) per evaluation call; None: by backend — 2^19 on CPU,
+#: 2^23 on accelerators (fewer, larger kernels)
+_CHUNK_VALUES: int | None = None
+
+
+def _chunk_values() -> int:
+    return _CHUNK_VALUES or (1 << 19 if jax.default_backend() == "cpu" else 1 << 23)
+
 
 
 @dataclass(frozen=True)
@@ -190,7 +196,7 @@ class _Evaluator:
         t = np.unique(rule.nodes[:, 0])
         self.radius = float(max(t[0], 1.0 - t[-1], 0.5 * np.max(np.diff(t))))
         per_cell = len(rule.log_weights) * len(ns)
-        self.chunk = max(64, 1 << int(np.floor(np.log2(max(1, _CHUNK_VALUES // per_cell)))))
+        self.chunk = max(64, 1 << int(np.floor(np.log2(max(1, _chunk_values() // per_cell)))))
         self.evaluated = 0
         self.k_min, self.argmin = np.inf, None
 
@@ -419,7 +425,7 @@ def binned_masses(res: AdaptiveResult, energy, log_prior, ns, beta, data, edges,
     sizes = tuple(len(e) - 1 for e in edges)
     rule = res.rule
     per_cell = len(rule.log_weights) * (len(ns_ext) + sum(1 for _ in pairs))
-    chunk = max(64, 1 << int(np.floor(np.log2(max(1, _CHUNK_VALUES // per_cell)))))
+    chunk = max(64, 1 << int(np.floor(np.log2(max(1, _chunk_values() // per_cell)))))
     axes = [np.zeros((s, len(ns_ext))) for s in sizes]
     two = [np.zeros((sizes[i] * sizes[j], len(ns_ext))) for i, j in pairs]
     kw = dict(energy=energy, log_prior=log_prior, sizes=sizes, pairs=tuple(pairs))

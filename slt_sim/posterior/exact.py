@@ -1,4 +1,13 @@
-r"""Exact posterior by grid quadrature (d ≤ 3), float64, for a whole sweep of n in one call.
+r"""Exact posterior by quadrature (d ≤ 3), float64, for a whole sweep of n in one call.
+
+Two integrators share this entry point. The tensor grid below is the fast path and exact to
+rounding on landscapes whose zero set is axis-parallel through the grid's focus points (the
+catalogue). Every result carries an estimate of its own quadrature error (null rules on the
+grid's 1-D marginals, :func:`~slt_sim.posterior.grid.marginal_null_error`); when it exceeds
+``tol`` on the default grid of a potential — a slanted, crossing or curved zero set, a minimum off
+the axes — the sums are redone by the adaptive cubature of :mod:`slt_sim.posterior.adaptive`,
+whose cells are refined by the integrand itself and which estimates the error of log Z, masses,
+mean and covariance cell by cell. Above ``tol`` the result warns (:class:`QuadratureWarning`).
 
 For each n in the sweep the engine integrates the tempered posterior
 
@@ -798,4 +807,4 @@ def log_density_at(model: Model, w, n: float, *, beta: float = 1.0,
     return (model.log_prior(flat) - n * beta * ln).reshape(w.shape[:-1])
 
 
-__all__ = ["ExactPosterior", "exact_posterior", "log_density_at"]
+__all__ = ["ExactPosterior", "QuadratureWarning", "exact_posterior", "log_density_at"]

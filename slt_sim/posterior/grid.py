@@ -5,8 +5,11 @@ Two kinds:
 
 * ``graded_grid``: composite Gauss–Legendre panels whose widths grow geometrically away from
   *focus* points (the zero set of K: minima, crossing lines). The posterior near a minimum has
-  width ~ n^{−1/(2k)}; geometric grading resolves every such scale from n = 1 to n ≈ 1e12 with a
-  few hundred nodes per axis, so one grid serves a whole sweep over n.
+  width ~ n^{−1/(2k)}; geometric grading resolves every such scale down to its smallest panel
+  with a few hundred nodes per axis, so one grid serves a whole sweep over n — provided the zero
+  set is made of axis-parallel lines/planes through the focus coordinates. A slanted or curved
+  zero set falls between the panels; the exact engine's error estimate detects that and switches
+  to :mod:`slt_sim.posterior.adaptive`.
 * ``uniform_grid``: the midpoint rule on equal cells (simple to plot and reason about).
 
 Weights are kept as logarithms, as everything downstream is done in log space.
