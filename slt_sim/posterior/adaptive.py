@@ -270,7 +270,7 @@ def _log_abs_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def integrate(energy, log_prior, regions, box, ns, beta, data, *, tol: float, grad=None,
               max_cells: int | None = None, order: int | None = None,
-              initial: int | None = None) -> AdaptiveResult:
+              initial: int | None = None, moment_factor: float = 10.0) -> AdaptiveResult:
     """Adaptive cubature of φ e^{−nβL} over ``box`` for n in ``[0, *ns]`` (see module doc).
 
     Args:
@@ -282,6 +282,9 @@ def integrate(energy, log_prior, regions, box, ns, beta, data, *, tol: float, gr
       tol: target of Σ|errors| / Z_n for every n.
       grad: ∇K for potentials (the hidden-minimum test), or None.
       max_cells: cap on evaluated cells (default by dimension, :data:`MAX_CELLS`).
+      moment_factor: a cell's error counts also as its error of the mean (relative to the
+        posterior sd) and of the variances (relative to the variance), divided by this factor
+        (0: Z only) — so that moments meet moment_factor·tol.
     """
     box = np.asarray(box, dtype=float)
     dim = len(box)
@@ -314,6 +317,9 @@ def integrate(energy, log_prior, regions, box, ns, beta, data, *, tol: float, gr
         ref = np.where(np.isfinite(log_z), log_z, 0.0)[:, None]
         with np.errstate(over="ignore"):
             rel = np.where(np.isfinite(log_z)[:, None], np.exp(lerr - ref), 0.0)  # (C, A)
+        if moment_factor:
+            rel = np.maximum(rel, _moment_rel(kept_kids + [agg], act_stats, agg, ref, lerr,
+                                              act_lo, act_w) / moment_factor)
         budget = 0.5 * np.maximum(tol - acc_err, 0.0)                          # (C,)
         order_idx = np.argsort(rel, axis=1)
         csum = np.cumsum(np.take_along_axis(rel, order_idx, axis=1), axis=1)
@@ -345,6 +351,35 @@ def integrate(energy, log_prior, regions, box, ns, beta, data, *, tol: float, gr
     out = _summarise(kids, parent, np.concatenate(kept_err, axis=1), lo, width,
                      ev.evaluated, capped, rule)
     return replace(out, k_min=ev.k_min, argmin=ev.argmin)
+
+
+def _moment_rel(all_stats, parent: CellStats, kids: CellStats, ref, lerr, lo, width):
+    """Per active cell and n: |Δ∫(w − mean) f| / (Z sd) and |Δ∫((w − mean)² − var) f| / (Z var),
+    the larger over coordinates, with mean and var the current estimates from ``all_stats``."""
+    lq = np.concatenate([a.log_q for a in all_stats], axis=1)
+    w = np.exp(lq - ref)
+    z = np.maximum(np.sum(w, axis=1), 1e-300)
+    mu = np.concatenate([a.mu for a in all_stats], axis=1)
+    cen = np.concatenate([np.diagonal(a.cen, axis1=2, axis2=3) for a in all_stats], axis=1)
+    mean = np.einsum("cm,cmd->cd", w, mu) / z[:, None]
+    var = np.einsum("cm,cmd->cd", w, cen + (mu - mean[:, None]) ** 2) / z[:, None]
+    var = np.maximum(var, 1e-300)
+    wp, wk = np.exp(parent.log_q - ref), np.exp(kids.log_q - ref)            # (C, A)
+    dp, dk = parent.mu - mean[:, None], kids.mu - mean[:, None]
+    d1 = np.abs(wp[..., None] * dp - wk[..., None] * dk) / np.sqrt(var)[:, None]
+    sp = wp[..., None] * (np.diagonal(parent.cen, axis1=2, axis2=3) + dp ** 2)
+    sk = wk[..., None] * (np.diagonal(kids.cen, axis1=2, axis2=3) + dk ** 2)
+    d2 = np.abs(sp - sk - (wp - wk)[..., None] * var[:, None]) / var[:, None]
+    # where the hidden-mass bound is the error, bound the integrands by the cell's extent
+    with np.errstate(over="ignore"):
+        we = np.exp(lerr - ref)
+    extra = np.where(we > np.abs(wp - wk) * (1 + 1e-9), we, 0.0)[..., None]
+    far = np.maximum(np.abs(lo[None] - mean[:, None]), np.abs(lo[None] + width[None]
+                                                                - mean[:, None]))
+    d1 = d1 + extra * far / np.sqrt(var)[:, None]
+    d2 = d2 + extra * (far ** 2 + var[:, None]) / var[:, None]
+    out = np.max(np.maximum(d1, d2), axis=2) / z[:, None]
+    return np.where(np.isfinite(out), out, np.inf)
 
 
 def _summarise(kids: CellStats, parent: CellStats, lerr, lo, width, evaluated, capped, rule):
