@@ -195,6 +195,19 @@ def test_catalogue_model_keeps_the_fast_grid_with_a_small_estimate():
     assert np.all(post.err_log_z < post.tol)
 
 
+def test_grid_estimate_bounds_closed_form_errors_on_the_catalogue():
+    # K = w² and K = w⁴ on [−1, 1]: erf and incomplete-gamma closed forms (the grid path)
+    ns = np.array([10.0, 1e3, 1e6, 1e9])
+    post = exact_posterior(models.quadratic(1), ns)
+    exact = -np.log(0.5 * np.sqrt(np.pi / ns) * special.erf(np.sqrt(ns)))
+    assert post.method == "grid"
+    assert np.all(np.abs(post.free_energy - exact) <= post.err_log_z + 1e-13)
+    post = exact_posterior(models.normal_crossing((2,)), ns)
+    log_z = np.log(0.25) - 0.25 * np.log(ns) + np.log(special.gammainc(0.25, ns)) \
+        + special.gammaln(0.25)
+    assert np.all(np.abs(post.free_energy + log_z) <= post.err_log_z + 1e-13)
+
+
 def test_bad_method_and_tol_are_rejected_and_result_is_json_ready():
     m = models.quadratic(1)
     with pytest.raises(ValueError, match="method must be"):
