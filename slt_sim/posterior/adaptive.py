@@ -376,9 +376,10 @@ def _moment_rel(all_stats, parent: CellStats, kids: CellStats, ref, lerr, lo, wi
     extra = np.where(we > np.abs(wp - wk) * (1 + 1e-9), we, 0.0)[..., None]
     far = np.maximum(np.abs(lo[None] - mean[:, None]), np.abs(lo[None] + width[None]
                                                                 - mean[:, None]))
-    d1 = d1 + extra * far / np.sqrt(var)[:, None]
-    d2 = d2 + extra * (far ** 2 + var[:, None]) / var[:, None]
-    out = np.max(np.maximum(d1, d2), axis=2) / z[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        d1 = d1 + extra * far / np.sqrt(var)[:, None]
+        d2 = d2 + extra * (far ** 2 + var[:, None]) / var[:, None]
+        out = np.max(np.maximum(d1, d2), axis=2) / z[:, None]
     return np.where(np.isfinite(out), out, np.inf)
 
 
