@@ -16,6 +16,7 @@ import time
 import warnings
 from pathlib import Path
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import numpy as np
 
 import slt_sim  # noqa: F401  (float64)
