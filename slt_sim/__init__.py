@@ -48,7 +48,7 @@ from .measure.thermo import thermodynamic_free_energy  # noqa: E402
 from .measure.volume import volume_scaling  # noqa: E402
 from .measure.wbic import multi_temperature_lambda, wbic  # noqa: E402
 from .models import Data, Model  # noqa: E402
-from .posterior.exact import exact_posterior  # noqa: E402
+from .posterior.exact import QuadratureWarning, exact_posterior  # noqa: E402
 from .posterior.grid import graded_grid, uniform_grid  # noqa: E402
 from .posterior.mcmc import sample_posterior  # noqa: E402
 from .posterior.phase import phase_sweep  # noqa: E402
@@ -64,6 +64,7 @@ __all__ = [
     "Data",
     "LLCResult",
     "Model",
+    "QuadratureWarning",
     "RegionOccupancy",
     "bnsl",
     "calibrate_llc",
