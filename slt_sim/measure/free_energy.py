@@ -166,5 +166,6 @@ def free_energy_lambda(model: Model, ns=None, *, m: int | None = None, data: Dat
     notes = interval_warnings(len(ns))
     for note in notes:
         warnings.warn(note, stacklevel=2)
+    notes += tuple(post.warnings)          # the quadrature's own (already warned by the engine)
     return FreeEnergySlope(model.name, lam_hat, ci, m_hat, c, e, rss, ns, post.free_energy,
                            excess, model.lam_float, model.m, notes)
