@@ -33,8 +33,10 @@ if not hasattr(_npd, "distribution"):
 from . import models, theory  # noqa: E402
 from .dynamics import (  # noqa: E402
     compare,
+    critical_dataset_size,
     detect_transitions,
     llc_trajectory,
+    train_grokking,
     train_sgd,
     train_to_minimum,
 )
@@ -53,7 +55,8 @@ from .posterior.phase import phase_sweep  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = ["CalibrationResult", "Data", "LLCResult", "Model", "calibrate_llc", "compare",
-           "detect_transitions", "estimate_llc", "exact_posterior", "free_energy_lambda",
+           "critical_dataset_size", "detect_transitions", "estimate_llc", "exact_posterior",
+           "free_energy_lambda",
            "graded_grid", "llc_trajectory", "models", "multi_temperature_lambda", "phase_sweep",
-           "sample_posterior", "theory", "thermodynamic_free_energy", "train_sgd",
+           "sample_posterior", "theory", "thermodynamic_free_energy", "train_grokking", "train_sgd",
            "train_to_minimum", "uniform_grid", "volume_scaling", "wbic", "__version__"]
