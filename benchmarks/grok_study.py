@@ -55,15 +55,24 @@ def main(argv=None) -> int:
 
     # 2. calibration at the final (generalising) network -----------------------------------
     model = run.model(0)
-    draws = 100 if a.quick else 300
+    draws = 100 if a.quick else 500
     cal = slt.calibrate_llc(model, run.params[0, -1], key=jax.random.fold_in(key, 1),
-                            data=model.extra["train"], step_sizes=(1e-4, 3e-4, 1e-3, 3e-3),
-                            localizations=(1.0, 10.0, 100.0), num_chains=2, num_draws=draws,
+                            data=model.extra["train"], step_sizes=(3e-4, 1e-3, 2e-3),
+                            localizations=(3.0, 10.0, 30.0), num_chains=2, num_draws=draws,
                             num_burnin=draws // 3)
     log("calibration done\n" + cal.table())
     out["calibration"] = cal.as_dict()
-    rec = dict(gk.CALIBRATED_LLC, step_size=cal.recommended["step_size"],
-               localization=cal.recommended["localization"])
+    if cal.ok.any():
+        i, j = cal.recommended_index
+        rule = "calibrate_llc recommendation (every check passed)"
+    else:   # none passed: among MALA acceptance ≥ 0.9, the smallest R-hat
+        rhat = np.where(cal.acceptance >= 0.9, cal.rhat, np.inf)
+        i, j = np.unravel_index(int(np.argmin(rhat)), rhat.shape)
+        rule = "no setting passed every check; chosen: MALA acceptance ≥ 0.9, smallest R-hat"
+    rec = dict(gk.CALIBRATED_LLC, step_size=float(cal.step_sizes[i]),
+               localization=float(cal.localizations[j]))
+    out["calibration_rule"] = rule
+    log(f"{rule}: ε = {rec['step_size']:g}, γ = {rec['localization']:g}")
     if a.quick:
         rec.update(num_draws=100, num_burnin=30, num_chains=2)
     out["calibrated_settings"] = rec

@@ -52,7 +52,7 @@ from .sgd import checkpoint_steps
 GROK_THRESHOLD = 0.9
 
 #: LLC settings for the p = 53 network, chosen with ``calibrate_llc`` (docs/grokking.md)
-CALIBRATED_LLC = {"sampler": "sgld", "step_size": 1e-4, "localization": 100.0, "nbeta": None,
+CALIBRATED_LLC = {"sampler": "sgld", "step_size": 1e-3, "localization": 10.0, "nbeta": None,
                   "num_chains": 4, "num_draws": 400, "num_burnin": 100, "batch_size": None}
 #: the settings published with devinterp's grokking example (nβ = 2 fixed, batch 128)
 DEVINTERP_LLC = {"sampler": "sgld", "step_size": 3e-3, "localization": 5.0, "nbeta": 2.0,
@@ -210,7 +210,7 @@ def train_grokking(p: int = 53, train_fracs: float | Sequence[float] = 0.4,
                    weight_decay: float = 1.0, embed_dim: int = 12, hidden: int = 48,
                    activation: str = "gelu", checkpoints: int = 30, init_scale: float = 1.0,
                    init: Any = None, b1: float = 0.9, b2: float = 0.98,
-                   devices: Any = None) -> GrokkingRun:
+                   pad_to: int | None = None, devices: Any = None) -> GrokkingRun:
     r"""Train modular-addition networks with full-batch AdamW, many runs in one vectorised call.
 
     Args:
@@ -228,6 +228,9 @@ def train_grokking(p: int = 53, train_fracs: float | Sequence[float] = 0.4,
       init_scale: multiplies the standard initialisation.
       init: start from these parameters instead, shape (d,) or (R, d) — e.g. a grokked network
         for the ungrokking experiment.
+      pad_to: pad every training set to this many entries (≥ the largest; default: the
+        largest), so that runs of other fractions reuse the compiled program (the explorer
+        passes p²).
       devices: devices to shard the runs over (default: all of ``jax.devices()``).
 
     Returns:
@@ -274,6 +277,8 @@ def train_grokking(p: int = 53, train_fracs: float | Sequence[float] = 0.4,
     splits = [ma.split_indices(p, f, s)[0] for f, s, _ in runs]
     n_train = np.array([len(ix) for ix in splits])
     n_max = int(n_train.max())
+    if pad_to is not None:
+        n_max = v.as_int("pad_to", pad_to, lo=n_max)
     idx = np.zeros((R, n_max), np.int32)
     wts = np.zeros((R, n_max))
     mask = np.zeros((R, p * p))
@@ -347,9 +352,16 @@ def grokking_llc(run: GrokkingRun, index: int = 0, *, key, checkpoints=None,
     """
     s = _llc_settings(settings)
     model = run.model(index)
-    traj = llc_trajectory(model, run.params[index], key=key, checkpoints=checkpoints,
+    traj = llc_trajectory(_loss_of(run), run.params[index], key=key, checkpoints=checkpoints,
                           data=model.extra["train"], **s)
     return dataclasses.replace(traj, steps=run.steps[np.asarray(traj.steps)])
+
+
+def _loss_of(run: GrokkingRun):
+    """The network's mean cross-entropy ``loss(w, batch)``: the same function the run's Model
+    has as its per-sample loss, shared by all splits so that λ̂ compiles once per data size."""
+    s = run.settings
+    return ma.network_loss(s["p"], s["embed_dim"], s["hidden"], s["activation"])
 
 
 def point_llc(run: GrokkingRun, index: int, *, key, checkpoint: int = -1, data=None,
@@ -363,8 +375,8 @@ def point_llc(run: GrokkingRun, index: int, *, key, checkpoint: int = -1, data=N
     s = _llc_settings(settings)
     model = run.model(index)
     data = model.extra["train"] if data is None else data
-    res = estimate_llc(model, jnp.asarray(run.params[index, checkpoint]), key=key, data=data,
-                       **s)
+    res = estimate_llc(_loss_of(run), jnp.asarray(run.params[index, checkpoint]), key=key,
+                       data=data, **s)
     return res.llc_mean, res.llc_std, res.init_loss
 
 
@@ -456,7 +468,7 @@ def critical_dataset_size(p: int = 53, train_fracs: Sequence[float] = (0.1, 0.2,
                           lr: float = 3e-3, weight_decay: float = 1.0, embed_dim: int = 12,
                           hidden: int = 48, activation: str = "gelu", checkpoints: int = 20,
                           llc_settings: dict | None = None, free_energy: bool = True,
-                          devices: Any = None) -> CriticalSize:
+                          pad_to: int | None = None, devices: Any = None) -> CriticalSize:
     r"""Sweep the training fraction: where does generalisation appear, and what does F predict?
 
     One vectorised training call runs every (fraction, seed) with true labels plus one
@@ -475,7 +487,8 @@ def critical_dataset_size(p: int = 53, train_fracs: Sequence[float] = (0.1, 0.2,
     Args:
       seeds: a count S (seeds 0..S−1) or the seeds.
       key: ``jax.random`` key of the λ̂ estimates.
-      free_energy: ``False`` skips the λ̂ estimates (the prediction is then NaN).
+      free_energy: ``False`` skips the random-label runs and the λ̂ estimates (the prediction
+        is then NaN).
       Others: as :func:`train_grokking`.
     """
     t0 = time.perf_counter()
@@ -487,13 +500,14 @@ def critical_dataset_size(p: int = 53, train_fracs: Sequence[float] = (0.1, 0.2,
     else:
         seed_list = _as_list("seeds", seeds, _seed)
     S, F = len(seed_list), len(fracs)
-    run_f = [f for f in fracs for _ in seed_list] + list(fracs)
-    run_s = [s for _ in fracs for s in seed_list] + [seed_list[0]] * F
-    run_r = [False] * (F * S) + [True] * F
+    extra = F if free_energy else 0
+    run_f = [f for f in fracs for _ in seed_list] + list(fracs)[:extra]
+    run_s = [s for _ in fracs for s in seed_list] + [seed_list[0]] * extra
+    run_r = [False] * (F * S) + [True] * extra
     run = train_grokking(p, run_f, run_s, random_labels=run_r, grid=False,
                          num_steps=num_steps, lr=lr, weight_decay=weight_decay,
                          embed_dim=embed_dim, hidden=hidden, activation=activation,
-                         checkpoints=checkpoints, devices=devices)
+                         checkpoints=checkpoints, pad_to=pad_to, devices=devices)
     test = run.test_acc[:F * S, -1].reshape(F, S)
     train = run.train_acc[:F * S, -1].reshape(F, S)
     grok = run.grok_step()[:F * S].reshape(F, S)

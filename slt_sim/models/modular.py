@@ -29,6 +29,7 @@ is a pure memoriser (test labels stay the true ones, and test accuracy stays nea
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -109,6 +110,18 @@ def make_network(p: int, embed_dim: int, hidden: int, activation: str = "gelu"):
         return act(emb @ q["W"] + q["c"]) @ q["U"]
 
     return unpack, logits, int(offsets[-1])
+
+
+@functools.lru_cache(maxsize=32)
+def network_loss(p: int, embed_dim: int, hidden: int, activation: str = "gelu"):
+    """``loss(w, batch) -> mean cross-entropy`` for a :class:`Data` batch; one function per
+    network, so the LLC engines compile once for every split of the same network."""
+    _, logits, _ = make_network(p, embed_dim, hidden, activation)
+
+    def loss(w, batch):
+        return jnp.mean(cross_entropy(logits(w, batch.x), batch.y))
+
+    return loss
 
 
 def init_params(key: Array, p: int, embed_dim: int, hidden: int, scale: float = 1.0) -> Array:
