@@ -17,15 +17,16 @@ def _json(capsys, argv):
 
 
 def test_cli_grok_run_reports_accuracies_grok_step_and_llc(capsys):
-    out = _json(capsys, ["grok", *FAST, "--llc-chains", "2", "--llc-draws", "100",
-                         "--llc-checkpoints", "4"])
+    # the λ̂ settings of tests/test_grokking.py (same compiled sampler when run together)
+    out = _json(capsys, ["grok", *FAST, "--llc-chains", "2", "--llc-draws", "200",
+                         "--llc-gamma", "10", "--llc-checkpoints", "5"])
     print({k: out[k] for k in ("train_acc", "test_acc", "grok_step", "memorise_step",
                                "llc_peak", "llc_final", "llc_random_labels")})
     for k in ("train_acc", "test_acc", "grok_step", "llc", "llc_peak", "llc_final",
               "llc_random_labels", "settings"):
         assert k in out
     assert out["test_acc"] >= 0.9 and out["grok_step"] > out["memorise_step"]
-    assert len(out["llc"]) == 4
+    assert len(out["llc"]) == 5
     assert set(out["llc"][0]) == {"step", "llc_mean", "llc_std"}
     assert out["llc_peak"] >= out["llc_final"]
     assert out["settings"]["llc"]["step_size"] == 1e-3

@@ -23,7 +23,9 @@ FAST_LLC = {"step_size": 1e-3, "localization": 10.0, "num_chains": 2, "num_draws
 @pytest.fixture(scope="module")
 def run():
     # one vectorised call: the true-label run and its random-label twin
-    return gk.train_grokking(23, 0.6, 0, random_labels=[False, True], grid=False, **FAST)
+    # padded to p² like the explorer's runs (one compiled program for both test files)
+    return gk.train_grokking(23, 0.6, 0, random_labels=[False, True], grid=False, pad_to=23 ** 2,
+                             **FAST)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from slt_sim.dynamics import grokking as gk
 from slt_sim.widgets import GrokkingExplorer, GrokkingSettings
 
 SMALL = GrokkingSettings(llc=(("step_size", 1e-3), ("localization", 10.0), ("num_chains", 2),
-                              ("num_draws", 80), ("num_burnin", 20)), llc_checkpoints=4,
+                              ("num_draws", 200), ("num_burnin", 50)), llc_checkpoints=5,
                          sweep_fracs=(0.2, 0.7), sweep_seeds=1)
 
 
@@ -37,7 +37,7 @@ def test_llc_and_sweep_on_request(explorer):
     explorer.llc_toggle.value = True
     traj = explorer.llc
     print(f"\nλ̂ {np.round(traj.llc_mean, 1)} at {traj.steps}; random {explorer.random_llc[0]:.1f}")
-    assert traj is not None and len(traj.steps) == 4
+    assert traj is not None and len(traj.steps) == 5
     assert "λ̂ peak" in explorer.status.value
     explorer.sweep_toggle.value = True
     sw = explorer.sweep

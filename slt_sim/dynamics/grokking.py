@@ -52,7 +52,7 @@ from .sgd import checkpoint_steps
 GROK_THRESHOLD = 0.9
 
 #: LLC settings for the p = 53 network, chosen with ``calibrate_llc`` (docs/grokking.md)
-CALIBRATED_LLC = {"sampler": "sgld", "step_size": 1e-3, "localization": 10.0, "nbeta": None,
+CALIBRATED_LLC = {"sampler": "sgld", "step_size": 1e-3, "localization": 30.0, "nbeta": None,
                   "num_chains": 4, "num_draws": 400, "num_burnin": 100, "batch_size": None}
 #: the settings published with devinterp's grokking example (nβ = 2 fixed, batch 128)
 DEVINTERP_LLC = {"sampler": "sgld", "step_size": 3e-3, "localization": 5.0, "nbeta": 2.0,
