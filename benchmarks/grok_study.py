@@ -35,6 +35,9 @@ def main(argv=None) -> int:
     ap.add_argument("--figures", default=None)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip-sweep", action="store_true")
+    ap.add_argument("--sweep-only", action="store_true",
+                    help="only the sweep and ungrokking, λ̂ with CALIBRATED_LLC")
+    ap.add_argument("--llc-gamma", type=float, default=None, help="override γ of the sweep")
     a = ap.parse_args(argv)
     out: dict = {}
     t_all = time.perf_counter()
@@ -43,6 +46,18 @@ def main(argv=None) -> int:
     def log(msg):
         print(f"[{time.perf_counter() - t_all:7.1f} s] {msg}", file=sys.stderr, flush=True)
 
+    rec = dict(gk.CALIBRATED_LLC)
+    if a.llc_gamma is not None:
+        rec["localization"] = a.llc_gamma
+    if not a.sweep_only:
+        rec = _single_run(a, out, key, log)
+    _sweep(a, out, key, log, rec)
+    out["seconds"] = time.perf_counter() - t_all
+    json.dump(out, sys.stdout, indent=1, default=float)
+    return 0
+
+
+def _single_run(a, out, key, log) -> dict:
     # 1. one run and its random-label twin, one vectorised call ------------------------------
     run = gk.train_grokking(a.p, a.frac, 0, random_labels=[False, True], grid=False,
                             num_steps=a.steps, lr=a.lr, weight_decay=a.wd, checkpoints=24)
@@ -105,6 +120,10 @@ def main(argv=None) -> int:
                             random_llc=out["llc_calibrated"]["random_labels"])
         fig.savefig(d / "grokking_llc.png", dpi=110)
 
+    return rec
+
+
+def _sweep(a, out, key, log, rec) -> None:
     # 4. the sweep over the training fraction and the free-energy reading --------------------
     if not a.skip_sweep:
         fracs = [float(x) for x in a.fracs.split(",")]
@@ -151,9 +170,6 @@ def main(argv=None) -> int:
             ax.set_ylabel("test accuracy (held-out pairs)")
             ax.legend(fontsize=7)
             fig.savefig(Path(a.figures) / "grokking_ungrokking.png", dpi=110)
-    out["seconds"] = time.perf_counter() - t_all
-    json.dump(out, sys.stdout, indent=1, default=float)
-    return 0
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ grows with the training-set size, so above a *critical dataset size* the general
 efficient and training ends there; below it the memoriser is, and a grokked network trained on a
 smaller subset "ungroks".
 
-Runs (training fraction × seed, optionally random labels) are one ``vmap`` axis, sharded over the
-devices with ``jax.sharding`` when there are several; each run's training set is an index array
+Runs (training fraction × seed, optionally random labels) are a ``vmap`` axis (in chunks under
+``lax.map`` on a CPU, where a wide vmap outgrows the caches), sharded over the devices with
+``jax.sharding`` when there are several; each run's training set is an index array
 padded to the largest one (weights 0 on the padding), so different fractions share one compiled
 program. Steps run under ``lax.scan`` over log-spaced checkpoint segments; at each checkpoint the
 parameters and the train and test loss and accuracy are kept.
@@ -133,9 +134,18 @@ class GrokkingRun:
 # ----------------------------------------------------------------------------- runner
 @functools.lru_cache(maxsize=16)
 def _runner(p: int, embed_dim: int, hidden: int, activation: str, from_init: bool):
-    _, logits, _ = ma.make_network(p, embed_dim, hidden, activation)
+    unpack, logits, _ = ma.make_network(p, embed_dim, hidden, activation)
+    act = ma.ACTIVATIONS[activation]
     pairs = jnp.asarray(ma.all_pairs(p))
     truth = jnp.asarray(ma.true_labels(p))
+    eye = jnp.eye(p, dtype=jnp.result_type(float))
+
+    def onehot_logits(w, xa, xb):
+        # the network of models.modular with one-hot inputs: embedding lookups become matrix
+        # products, whose gradients batch well under vmap (a gather's gradient is a scatter)
+        q = unpack(w)
+        emb = jnp.concatenate([xa @ q["E"], xb @ q["E"]], axis=-1)
+        return act(emb @ q["W"] + q["c"]) @ q["U"]
 
     def one(key, w0, idx, wts, train_mask, labels, segments, hyper):
         dtype = jnp.result_type(float)
@@ -143,11 +153,12 @@ def _runner(p: int, embed_dim: int, hidden: int, activation: str, from_init: boo
             else w0
         opt = optax.inject_hyperparams(optax.adamw)(
             learning_rate=hyper["lr"], weight_decay=hyper["wd"], b1=hyper["b1"], b2=hyper["b2"])
-        x_tr, y_tr = pairs[idx], labels[idx]
+        xa, xb, y_tr = eye[pairs[idx, 0]], eye[pairs[idx, 1]], eye[labels[idx]]
         total = jnp.sum(wts)
 
         def loss(w):
-            return jnp.sum(wts * ma.cross_entropy(logits(w, x_tr), y_tr)) / total
+            logp = jax.nn.log_softmax(onehot_logits(w, xa, xb), axis=-1)
+            return -jnp.sum(wts * jnp.sum(y_tr * logp, axis=-1)) / total
 
         grad = jax.grad(loss)
 
@@ -176,7 +187,22 @@ def _runner(p: int, embed_dim: int, hidden: int, activation: str, from_init: boo
         _, rest = jax.lax.scan(segment, (w, opt.init(w)), segments)
         return jax.tree.map(lambda a, b: jnp.concatenate([a[None], b], axis=0), first, rest)
 
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, None, None)))
+    batched = jax.vmap(one, in_axes=(0, 0, 0, 0, 0, 0, None, None))
+
+    def chunked(keys, w0, idx, wts, mask, labels, segments, hyper):
+        # runs arrive as (chunks, chunk, ...): lax.map over chunks of vmapped runs
+        return jax.lax.map(lambda a: batched(*a, segments, hyper),
+                           (keys, w0, idx, wts, mask, labels))
+
+    return jax.jit(chunked)
+
+
+def default_chunk(num_runs: int) -> int:
+    """Runs vmapped together: all of them on an accelerator; on a CPU at most 4 (measured:
+    beyond a few runs a vmapped step outgrows the caches and gets slower per run)."""
+    if jax.default_backend() == "cpu":
+        return min(num_runs, 4)
+    return num_runs
 
 
 def _as_list(name: str, value, conv) -> list:
@@ -210,7 +236,8 @@ def train_grokking(p: int = 53, train_fracs: float | Sequence[float] = 0.4,
                    weight_decay: float = 1.0, embed_dim: int = 12, hidden: int = 48,
                    activation: str = "gelu", checkpoints: int = 30, init_scale: float = 1.0,
                    init: Any = None, b1: float = 0.9, b2: float = 0.98,
-                   pad_to: int | None = None, devices: Any = None) -> GrokkingRun:
+                   pad_to: int | None = None, chunk: int | None = None,
+                   devices: Any = None) -> GrokkingRun:
     r"""Train modular-addition networks with full-batch AdamW, many runs in one vectorised call.
 
     Args:
@@ -231,7 +258,10 @@ def train_grokking(p: int = 53, train_fracs: float | Sequence[float] = 0.4,
       pad_to: pad every training set to this many entries (≥ the largest; default: the
         largest), so that runs of other fractions reuse the compiled program (the explorer
         passes p²).
-      devices: devices to shard the runs over (default: all of ``jax.devices()``).
+      chunk: runs vmapped together; chunks run one after another inside the same compiled
+        program (``lax.map``). Default :func:`default_chunk`: all runs on an accelerator, 4
+        on a CPU.
+      devices: devices to shard the runs of a chunk over (default: all of ``jax.devices()``).
 
     Returns:
       :class:`GrokkingRun`.
@@ -303,19 +333,32 @@ def train_grokking(p: int = 53, train_fracs: float | Sequence[float] = 0.4,
                              f"{tuple(w0.shape)}")
     args = [keys, w0, jnp.asarray(idx), jnp.asarray(wts, dtype), jnp.asarray(mask, dtype),
             jnp.asarray(labels)]
-    sharding = batch_sharding(R, "run", devices)
-    if sharding is not None:
-        args = [jax.device_put(a, sharding) for a in args]
     hyper = {"lr": jnp.asarray(lr, dtype), "wd": jnp.asarray(wd, dtype),
              "b1": jnp.asarray(b1, dtype), "b2": jnp.asarray(b2, dtype),
              "init_scale": jnp.asarray(scale, dtype)}
+    chunk = default_chunk(R) if chunk is None else v.as_int("chunk", chunk, lo=1, hi=R)
+    n_chunks = -(-R // chunk)
+    fill = np.arange(n_chunks * chunk) % R          # pad with copies of the first runs
+
+    def chunks(a):
+        return a[fill].reshape((n_chunks, chunk) + a.shape[1:])
+
+    args = [chunks(a) for a in args]
+    # several devices: the runs of each chunk are split over them
+    sharding = batch_sharding(chunk, "run", devices)
+    if sharding is not None:
+        spec = jax.sharding.NamedSharding(sharding.mesh,
+                                          jax.sharding.PartitionSpec(None, "run"))
+        args = [jax.device_put(a, spec) for a in args]
     fn = _runner(p, e, h, activation, init is not None)
     params, metrics = fn(*args, jnp.asarray(np.diff(steps), jnp.int32), hyper)
-    params, metrics = np.asarray(params), np.asarray(metrics)
+    params = np.asarray(params).reshape((n_chunks * chunk,) + params.shape[2:])[:R]
+    metrics = np.asarray(metrics).reshape((n_chunks * chunk,) + metrics.shape[2:])[:R]
     settings = {"p": p, "embed_dim": e, "hidden": h, "activation": activation, "dim": dim,
                 "optimizer": "adamw (full batch)", "lr": lr, "weight_decay": wd, "b1": b1,
                 "b2": b2, "num_steps": T, "init_scale": scale,
                 "init": "given" if init is not None else "standard",
+                "chunk": chunk,
                 "devices": 1 if sharding is None else len(sharding.mesh.devices.ravel())}
     return GrokkingRun(
         steps=steps, train_frac=np.array([f for f, _, _ in runs]),

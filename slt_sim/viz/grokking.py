@@ -29,11 +29,13 @@ def plot_grokking(run, index: int = 0, *, llc=None, llc_other: Mapping | None = 
     ax = axes[0]
     ax.plot(x, run.train_acc[index], color="tab:blue", lw=1.6, label="train accuracy")
     ax.plot(x, run.test_acc[index], color="tab:orange", lw=1.6, label="test accuracy")
-    for step, colour, name in ((run.memorise_step()[index], "tab:blue", "memorised"),
-                               (run.grok_step()[index], "tab:orange", "generalised")):
+    for step, colour, name, y, ha in (
+            (run.memorise_step()[index], "tab:blue", "memorised", 0.6, "right"),
+            (run.grok_step()[index], "tab:orange", "generalised", 0.3, "left")):
         if np.isfinite(step):
             ax.axvline(max(step, 1), color=colour, ls=":", lw=1)
-            ax.text(max(step, 1), 0.5, f" {name}\n step {step:,.0f}", color=colour, fontsize=7)
+            ax.text(max(step, 1), y, f" {name} \n step {step:,.0f} ", color=colour, fontsize=7,
+                    ha=ha)
     ax.set_xscale("log")
     ax.set_ylim(-0.03, 1.03)
     ax.set_ylabel("accuracy")
