@@ -133,8 +133,8 @@ def run(args) -> int:
     lines = [f"modular addition p = {p}, training fraction {frac:g} (n = {out['n_train']}), "
              f"seed {seed}",
              f"final train accuracy {out['train_acc']:.3f}, test accuracy {out['test_acc']:.3f}; "
-             f"train acc ≥ 0.9 at step {out['memorise_step']}, test acc ≥ 0.9 at step "
-             f"{out['grok_step']}"]
+             f"train acc ≥ 0.9 at step {_step(out['memorise_step'])}, test acc ≥ 0.9 at step "
+             f"{_step(out['grok_step'])}"]
     if out["llc"]:
         lines.append(f"{'step':>7} {'λ̂':>9} {'s.e.':>7}")
         lines += [f"{r['step']:7d} {r['llc_mean']:9.2f} {r['llc_std']:7.2f}" for r in out["llc"]]
@@ -147,3 +147,7 @@ def run(args) -> int:
 
 def _int(x) -> int | None:
     return None if not math.isfinite(float(x)) else int(x)
+
+
+def _step(x: int | None) -> str:
+    return "never" if x is None else f"{x:,}"
