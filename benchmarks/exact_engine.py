@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import numpy as np
 
 import slt_sim  # noqa: F401  (float64)

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
-from pathlib import Path
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import slt_sim as slt  # noqa: E402
-from slt_sim.measure.calibrate import calibrate_llc  # noqa: E402
+import slt_sim as slt
+from slt_sim.measure.calibrate import calibrate_llc
 
 
 def main() -> None:

@@ -13,16 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
-from pathlib import Path
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import slt_sim as slt  # noqa: E402
-from slt_sim.measure.llc import estimate_llc  # noqa: E402
+import slt_sim as slt
+from slt_sim.measure.llc import estimate_llc
 
 
 def main() -> None:

@@ -21,18 +21,16 @@ import json
 import math
 import os
 import subprocess
-import sys
 import tempfile
-from pathlib import Path
 
+import _repo
 import jax
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import slt_sim as slt
+from slt_sim.measure.llc import estimate_llc
 
-import slt_sim as slt  # noqa: E402
-from slt_sim.measure.llc import estimate_llc  # noqa: E402
+ROOT = _repo.ROOT
 
 
 def parse() -> argparse.Namespace:

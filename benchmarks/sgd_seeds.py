@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 import numpy as np
 

@@ -18,6 +18,7 @@ import collections
 import os
 import time
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 import jax.numpy as jnp
 import numpy as np

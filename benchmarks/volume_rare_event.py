@@ -24,6 +24,7 @@ import argparse
 import math
 import time
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 import jax.numpy as jnp
 import numpy as np

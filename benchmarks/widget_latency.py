@@ -18,6 +18,7 @@ import argparse
 import statistics
 import time
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import numpy as np
 
 import slt_sim  # noqa: F401  (float64)

@@ -31,32 +31,69 @@ if not hasattr(_npd, "distribution"):
     _npd.distribution = _npd_distribution
 
 from . import models, theory  # noqa: E402
+from .data import load_scaling_curve  # noqa: E402
 from .dynamics import (  # noqa: E402
     compare,
     critical_dataset_size,
     detect_transitions,
     llc_trajectory,
+    polca,
     train_grokking,
     train_sgd,
     train_to_minimum,
 )
-from .measure.calibrate import CalibrationResult, calibrate_llc  # noqa: E402
+from .measure.calibrate import CalibrationResult, CalibrationWarning, calibrate_llc  # noqa: E402
 from .measure.free_energy import free_energy_lambda  # noqa: E402
 from .measure.llc import LLCResult, estimate_llc  # noqa: E402
+from .measure.scaling import BNSLFit, BNSLParams, bnsl, fit_bnsl, fit_power_law  # noqa: E402
 from .measure.thermo import thermodynamic_free_energy  # noqa: E402
 from .measure.volume import volume_scaling  # noqa: E402
 from .measure.wbic import multi_temperature_lambda, wbic  # noqa: E402
 from .models import Data, Model  # noqa: E402
-from .posterior.exact import exact_posterior  # noqa: E402
+from .posterior.exact import QuadratureWarning, exact_posterior  # noqa: E402
 from .posterior.grid import graded_grid, uniform_grid  # noqa: E402
 from .posterior.mcmc import sample_posterior  # noqa: E402
 from .posterior.phase import phase_sweep  # noqa: E402
+from .posterior.tempering import RegionOccupancy, replica_exchange  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["CalibrationResult", "Data", "LLCResult", "Model", "calibrate_llc", "compare",
-           "critical_dataset_size", "detect_transitions", "estimate_llc", "exact_posterior",
-           "free_energy_lambda",
-           "graded_grid", "llc_trajectory", "models", "multi_temperature_lambda", "phase_sweep",
-           "sample_posterior", "theory", "thermodynamic_free_energy", "train_grokking", "train_sgd",
-           "train_to_minimum", "uniform_grid", "volume_scaling", "wbic", "__version__"]
+__all__ = [
+    "BNSLFit",
+    "BNSLParams",
+    "CalibrationResult",
+    "CalibrationWarning",
+    "Data",
+    "LLCResult",
+    "Model",
+    "QuadratureWarning",
+    "RegionOccupancy",
+    "bnsl",
+    "calibrate_llc",
+    "compare",
+    "critical_dataset_size",
+    "detect_transitions",
+    "estimate_llc",
+    "exact_posterior",
+    "fit_bnsl",
+    "fit_power_law",
+    "free_energy_lambda",
+    "graded_grid",
+    "llc_trajectory",
+    "load_scaling_curve",
+    "models",
+    "multi_temperature_lambda",
+    "phase_sweep",
+    "polca",
+    "replica_exchange",
+    "sample_posterior",
+    "theory",
+    "thermodynamic_free_energy",
+    "train_grokking",
+    "train_sgd",
+    "train_to_minimum",
+    "uniform_grid",
+    "volume_scaling",
+    "wbic",
+    "__version__",
+]

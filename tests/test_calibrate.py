@@ -85,3 +85,35 @@ def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         calibrate_llc(slt.models.quadratic(2), jnp.zeros(2), key=jax.random.key(0), n=N,
                       num_draws=10, num_burnin=0, **kwargs)
+
+
+def test_a_calibration_where_nothing_passes_fails_loudly():
+    """ε = 1e-5 with 1,000 draws: the chains never leave w* (λ̂ ≈ 0) — a failed check, and with
+    no passing setting there is no recommendation anywhere (result, table, JSON, plot)."""
+    m = slt.models.normal_crossing((1, 2))
+    with pytest.warns(slt.CalibrationWarning, match="CALIBRATION FAILED"):
+        cal = calibrate_llc(m, jnp.zeros(2), key=jax.random.key(1), n=N, step_sizes=(1e-5,),
+                            localizations=(0.1,), num_chains=4, num_draws=1000,
+                            num_burnin=200, mala=False)
+    print(cal.table())
+    assert not cal.passed and cal.recommended == {} and cal.recommended_index is None
+    assert cal.table().startswith("CALIBRATION FAILED")
+    assert "hardly left w*" in cal.warnings[0][0] or "hardly left w*" in " ".join(cal.warnings[0])
+    out = cal.as_dict()
+    assert out["passed"] is False and out["recommended"] is None
+    from matplotlib.figure import Figure
+    cal.plot(ax=Figure().subplots())
+
+
+def test_a_gamma_that_confines_the_chains_is_never_recommended():
+    """a²b² at nβ = 1000: the exact target at γ = 100 is far below the unlocalised one."""
+    m = slt.models.normal_crossing((1, 1))
+    cal = calibrate_llc(m, jnp.zeros(2), key=jax.random.key(0), n=100_000, nbeta=1000.0,
+                        step_sizes=(3e-4,), localizations=(1.0, 100.0), num_chains=4,
+                        num_draws=1000, num_burnin=200, mala=False)
+    print(cal.table(), cal.target_shift, cal.reference_unlocalized)
+    assert cal.reference_unlocalized == pytest.approx(
+        exact_localized_llc(m, jnp.zeros(2), 1000.0, None))
+    assert abs(cal.target_shift[0]) < 0.1 < abs(cal.target_shift[1])
+    assert not cal.ok[0, 1] and any("confines" in w for w in cal.warnings[1])
+    assert cal.passed and cal.recommended["localization"] == 1.0

@@ -16,7 +16,7 @@ def _json(capsys, argv):
 
 
 def test_phase_json_reports_exact_and_predicted_critical_n(capsys):
-    out = _json(capsys, ["phase", "--model", "two-basins-1d", "--n", "1e3,3e3,1e4,3e4,1e5",
+    out = _json(capsys, ["phase", "--model", "two-basins-1d", "--ns", "1e3,3e3,1e4,3e4,1e5",
                          "--json"])
     print({k: out[k] for k in ("critical_n_exact", "critical_n_predicted")})
     assert 10_000 < out["critical_n_exact"] < 11_000
@@ -25,9 +25,10 @@ def test_phase_json_reports_exact_and_predicted_critical_n(capsys):
 
 
 def test_free_energy_json_recovers_lambda(capsys):
-    out = _json(capsys, ["free-energy", "--model", "normal-crossing", "--k", "1,1", "--n",
+    out = _json(capsys, ["free-energy", "--model", "normal-crossing", "--k", "1,1", "--ns",
                          "1e2,1e3,1e4,1e5,1e6", "--json"])
     assert len(out["free_energy"]) == len(out["n"]) == 5
+    assert out["warnings"] == [] and out["lambda_ci"][0] < out["lambda_ci"][1]
     assert out["lambda_hat"] == pytest.approx(0.5, rel=0.02)
     assert out["m_hat"] == 2 and out["lambda"] == 0.5
 
@@ -44,11 +45,11 @@ def test_demo_writes_figures_and_summary(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["free-energy", "--model", "normal-crossing", "--n", "1e2,-5,1e4"], "ns must all be > 0"),
-    (["free-energy", "--model", "normal-crossing", "--n", "ten,100"], "--n must be numbers"),
+    (["free-energy", "--model", "normal-crossing", "--ns", "1e2,-5,1e4"], "ns must all be > 0"),
+    (["free-energy", "--model", "normal-crossing", "--ns", "ten,100"], "--ns must be numbers"),
     (["free-energy", "--model", "normal-crossing", "--k", "1,1", "--h", "0"], "same length"),
     (["free-energy", "--model", "dln", "--widths", "4,3,4", "--rank", "1"], "dim <= 3"),
-    (["phase", "--model", "two-basins-2d", "--n", "100"], "at least two values"),
+    (["phase", "--model", "two-basins-2d", "--ns", "100"], "at least two values"),
     (["theory", "dln", "--widths", "2,2", "--rank", "3"], "rank"),
 ])
 def test_bad_input_exits_2_with_a_clear_message(argv, words, capsys):
@@ -61,7 +62,44 @@ def test_bad_input_exits_2_with_a_clear_message(argv, words, capsys):
 
 def test_console_script_entry_point_exits_2_on_bad_input():
     env = dict(os.environ, SLT_SIM_X64="1")
-    proc = subprocess.run([sys.executable, "-m", "slt_sim", "phase", "--n", "abc,1"],
+    proc = subprocess.run([sys.executable, "-m", "slt_sim", "phase", "--ns", "abc,1"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2
-    assert "--n must be numbers" in proc.stderr
+    assert "--ns must be numbers" in proc.stderr
+
+
+def test_three_point_free_energy_sweep_gives_an_interval_and_says_it_is_crude(capsys):
+    out = _json(capsys, ["free-energy", "--model", "normal-crossing", "--ns", "1e2,1e4,1e6",
+                         "--json"])
+    lo, hi = out["lambda_ci"]
+    assert hi - lo > 1e-3 and out["warnings"] and "only 3 values of n" in out["warnings"][0]
+
+
+def test_n_with_a_list_still_reads_as_the_sweep(capsys):
+    out = _json(capsys, ["free-energy", "--model", "normal-crossing", "--n",
+                         "1e2,1e3,1e4,1e5,1e6", "--json"])
+    assert len(out["n"]) == 5
+
+
+def test_phase_help_lists_only_the_options_phase_takes(capsys):
+    with pytest.raises(SystemExit):
+        main(["phase", "--help"])
+    text = capsys.readouterr().out
+    assert "--loss-gap" in text and "--ns" in text
+    for flag in ("--k ", "--potential", "--widths", "--M "):
+        assert flag not in text
+
+
+def test_unknown_theory_reads_unknown_in_every_command(capsys):
+    assert main(["free-energy", "--model", "polynomial", "--potential", "a^2*b^2+a^6",
+                 "--ns", "1e2,1e3,1e4,1e5,1e6"]) == 0
+    text = capsys.readouterr().out
+    assert "theory λ = unknown, m = unknown" in text and "None" not in text
+
+
+def test_info_reports_the_backend_and_devices(capsys):
+    import jax
+
+    out = _json(capsys, ["info", "--json"])
+    assert out["backend"] == jax.default_backend() and out["device_count"] == len(jax.devices())
+    assert out["float64"] is True and out["jax"] == jax.__version__

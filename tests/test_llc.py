@@ -67,10 +67,11 @@ def test_sgld_bias_on_a_quadratic_is_the_discretisation_formula():
 
 # ------------------------------------------------------------------ normal crossings
 def test_normal_crossing_m1_within_10_percent_of_theory_at_n_1e4():
-    # K = a²b⁴: λ = 1/4, m = 1. Recommended settings from calibrate_llc (docs/llc.md).
+    # K = a²b⁴: λ = 1/4, m = 1. The recommended potential setting of slt-sim llc (docs/llc.md:
+    # 0 of 64 chains diverge here, where ε = 3e-5, γ = 0.1 lost about one in ten).
     m = slt.models.normal_crossing((1, 2))
     r = estimate_llc(m, jnp.zeros(2), key=jax.random.key(0), n=N, sampler="sgnht",
-                     step_size=3e-5, localization=0.1, num_chains=4, num_draws=100_000,
+                     step_size=1e-5, localization=0.3, num_chains=4, num_draws=100_000,
                      num_burnin=10_000)
     rel = _report("normal crossing a²b⁴ (λ=1/4, m=1)", r, 0.25)
     assert abs(rel) < 0.10
@@ -167,7 +168,13 @@ def test_rrr_3_3_2_1_within_10_percent_of_aoyagi_watanabe():
 
 # ------------------------------------------------------------------ reproducibility, sharding
 def test_same_seed_same_numbers_and_chains_sharded_over_two_devices():
-    assert len(jax.devices()) == 2, "tests/conftest.py asks XLA for 2 host devices"
+    """Chains sharded over the devices there are (two forced host devices on CPU; on a GPU
+    backend the XLA host-device flag does not apply, so it needs two accelerators)."""
+    devices = len(jax.devices())
+    if devices < 2:
+        pytest.skip(f"needs 2 devices to compare sharded with unsharded chains; the "
+                    f"{jax.default_backend()} backend has {devices} (CPU runs get 2 host devices "
+                    f"from tests/conftest.py)")
     m = slt.models.normal_crossing((1, 2))
     kw = {"n": N, "step_size": 1e-4, "num_chains": 4, "num_draws": 500, "num_burnin": 100}
     a = estimate_llc(m, jnp.zeros(2), key=jax.random.key(7), **kw)
@@ -176,9 +183,10 @@ def test_same_seed_same_numbers_and_chains_sharded_over_two_devices():
     other = estimate_llc(m, jnp.zeros(2), key=jax.random.key(8), **kw)
     print(f"seed 7: {a.llc_mean!r} on {a.devices} devices, {one.llc_mean!r} on 1; "
           f"seed 8: {other.llc_mean!r}")
-    assert a.devices == 2 and one.devices == 1
+    assert a.devices == max(k for k in range(1, devices + 1) if 4 % k == 0) and one.devices == 1
     assert np.array_equal(a.loss_trace, b.loss_trace) and a.llc_mean == b.llc_mean
-    np.testing.assert_allclose(a.loss_trace, one.loss_trace, rtol=1e-12, atol=1e-15)
+    tol = dict(rtol=1e-12, atol=1e-15) if jax.default_backend() == "cpu" else dict(rtol=1e-9)
+    np.testing.assert_allclose(a.loss_trace, one.loss_trace, **tol)
     assert other.llc_mean != a.llc_mean
     assert b.compile_seconds == 0.0                  # second call reuses the compiled runner
 

@@ -59,3 +59,14 @@ def test_rejects_data_models():
         LLCExplorer(models.reduced_rank_regression(2, 2, 1, 1))
     with pytest.raises(ValueError, match="nbeta must be one of"):
         LLCExplorer(nbeta=1234)
+
+
+def test_default_view_opens_on_a_setting_that_hits_its_exact_target():
+    e = LLCExplorer()
+    r = e.result
+    print(f"\ndefault: ε = {r.step_size:g}, γ = {r.localization:g}: λ̂ = {r.llc_mean:.4f} ± "
+          f"{r.llc_std:.4f}, exact target {e.target:.4f}; calibration passed: "
+          f"{e.calibration.passed}")
+    assert (r.step_size, r.localization, r.nbeta) == (3e-4, 1.0, 1000.0)
+    assert abs(r.llc_mean / e.target - 1) < 0.1 and not r.warnings
+    assert "exact target" in e.status.value

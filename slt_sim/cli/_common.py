@@ -16,49 +16,78 @@ MODEL_NAMES = ("normal-crossing", "quadratic", "polynomial", "two-basins-1d", "t
                "rrr", "dln", "tanh")
 
 
+#: the catalogue options: flag -> (argparse keyword arguments, models that read it)
+_MODEL_OPTIONS: dict[str, tuple[dict, tuple[str, ...]]] = {
+    "--k": (dict(default="1,1", help="normal-crossing exponents k_i (comma list)"),
+            ("normal-crossing",)),
+    "--h": (dict(default=None, help="normal-crossing prior exponents h_i (comma list)"),
+            ("normal-crossing",)),
+    "--d": (dict(type=int, default=2, help="quadratic: dimension"), ("quadratic",)),
+    "--potential": (dict(default="a^2+b^4", help="polynomial: e.g. 'a^2+b^4'"), ("polynomial",)),
+    "--M": (dict(type=int, default=3, help="rrr: input dimension"), ("rrr",)),
+    "--N": (dict(type=int, default=3, help="rrr: output dimension"), ("rrr",)),
+    "--H": (dict(type=int, default=None, help="rrr: hidden width (default 2); tanh: hidden "
+                                              "units (default 1)"), ("rrr", "tanh")),
+    "--r": (dict(type=int, default=1, help="rrr: true rank"), ("rrr",)),
+    "--widths": (dict(default="4,3,4", help="dln: layer widths (comma list)"), ("dln",)),
+    "--rank": (dict(type=int, default=1, help="dln: true rank"), ("dln",)),
+    "--loss-gap": (dict(type=float, default=None, help="two-basins-2d: loss gap δ; "
+                                                        "two-basins-1d: depth gap δ"),
+                   ("two-basins-1d", "two-basins-2d")),
+}
+
+
 def add_model_options(parser: argparse.ArgumentParser, *, default: str | None = None,
                       choices=MODEL_NAMES) -> None:
-    """--model plus every catalogue model's options (unused ones are ignored)."""
+    """--model plus the options of the catalogue models in ``choices`` (and no others)."""
     parser.add_argument("--model", choices=choices, default=default, required=default is None,
                         help="catalogue model")
     g = parser.add_argument_group("model options")
-    g.add_argument("--k", default="1,1", help="normal-crossing exponents k_i (comma list)")
-    g.add_argument("--h", default=None, help="normal-crossing prior exponents h_i (comma list)")
-    g.add_argument("--d", type=int, default=2, help="quadratic: dimension")
-    g.add_argument("--potential", default="a^2+b^4", help="polynomial: e.g. 'a^2+b^4'")
-    g.add_argument("--M", type=int, default=3, help="rrr: input dimension")
-    g.add_argument("--N", type=int, default=3, help="rrr: output dimension")
-    g.add_argument("--H", type=int, default=None, help="rrr: hidden width (default 2); "
-                                                       "tanh: hidden units (default 1)")
-    g.add_argument("--r", type=int, default=1, help="rrr: true rank")
-    g.add_argument("--widths", default="4,3,4", help="dln: layer widths (comma list)")
-    g.add_argument("--rank", type=int, default=1, help="dln: true rank")
-    g.add_argument("--loss-gap", type=float, default=None,
-                   help="two-basins-2d: loss gap δ; two-basins-1d: depth gap δ")
+    for flag, (kwargs, users) in _MODEL_OPTIONS.items():
+        if set(users) & set(choices):
+            g.add_argument(flag, **kwargs)
+
+
+def add_sweep_option(parser: argparse.ArgumentParser, *, default: str | None, help: str) -> None:
+    """``--ns``: a sweep of data counts (comma list), the spelling every subcommand uses.
+
+    ``--n`` is one data count wherever it appears; ``--n`` with a comma list is still read
+    here (the spelling of earlier versions) and means the same as ``--ns``.
+    """
+    parser.add_argument("--ns", default=default, help=help)
+    parser.add_argument("--n", dest="ns", help=argparse.SUPPRESS)
+
+
+def theory_text(value) -> str:
+    """A theory value (λ or m) for tables: the number, or 'unknown' when not known."""
+    if value is None:
+        return "unknown"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def model_from_args(args: argparse.Namespace) -> models.Model:
     """Build the catalogue model named by ``--model`` from the parsed options."""
     name = args.model
+    opt = lambda flag: getattr(args, flag.lstrip("-").replace("-", "_"),  # noqa: E731
+                               _MODEL_OPTIONS[flag][0].get("default"))
     if name == "normal-crossing":
-        return models.normal_crossing(args.k, args.h)
+        return models.normal_crossing(opt("--k"), opt("--h"))
     if name == "quadratic":
-        return models.quadratic(args.d)
+        return models.quadratic(opt("--d"))
     if name == "polynomial":
-        return models.polynomial(args.potential)
-    if name == "two-basins-1d":
-        return models.two_basins_1d() if args.loss_gap is None else \
-            models.two_basins_1d(depth_gap=args.loss_gap)
-    if name == "two-basins-2d":
-        return models.two_basins_2d() if args.loss_gap is None else \
-            models.two_basins_2d(loss_gap=args.loss_gap)
+        return models.polynomial(opt("--potential"))
+    if name in ("two-basins-1d", "two-basins-2d"):
+        gap = opt("--loss-gap")
+        if name == "two-basins-1d":
+            return models.two_basins_1d() if gap is None else models.two_basins_1d(depth_gap=gap)
+        return models.two_basins_2d() if gap is None else models.two_basins_2d(loss_gap=gap)
     if name == "rrr":
-        return models.reduced_rank_regression(args.M, args.N, 2 if args.H is None else args.H,
-                                              args.r)
+        return models.reduced_rank_regression(opt("--M"), opt("--N"),
+                                              2 if opt("--H") is None else opt("--H"), opt("--r"))
     if name == "dln":
-        return models.deep_linear_network(args.widths, args.rank)
+        return models.deep_linear_network(opt("--widths"), opt("--rank"))
     if name == "tanh":
-        return models.tanh_network(1 if args.H is None else args.H)
+        return models.tanh_network(1 if opt("--H") is None else opt("--H"))
     raise ValueError(f"--model must be one of {', '.join(MODEL_NAMES)}, got {name!r}")
 
 

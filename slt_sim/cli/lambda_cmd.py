@@ -21,7 +21,7 @@ import jax
 import numpy as np
 
 from .. import _validate as v
-from ._common import add_model_options, emit, model_from_args, parse_numbers
+from ._common import add_model_options, emit, model_from_args, parse_numbers, theory_text
 
 METHODS = ("volume", "free-energy", "wbic", "thermo")
 
@@ -38,7 +38,8 @@ def register(subparsers) -> None:
                    help="data count n (wbic; the largest n of the thermo/free-energy sweep)")
     p.add_argument("--ns", default=None,
                    help="free-energy/thermo: data counts of the log n sweep (comma list; "
-                        "default n/100, n/10, n)")
+                        "default n/100..n: five log-spaced values for free-energy, three "
+                        "for thermo)")
     p.add_argument("--m", dest="multiplicity", default="1",
                    help="wbic/thermo: multiplicity m for the (m−1) log log n correction: an "
                         "integer (default 1: no correction) or 'volume' (m̂ from volume scaling)")
@@ -50,11 +51,11 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _sweep(args, n: float) -> np.ndarray:
+def _sweep(args, n: float, count: int) -> np.ndarray:
     if args.ns is not None:
         ns = parse_numbers("--ns", args.ns)
     else:
-        ns = np.array([n / 100.0, n / 10.0, n])
+        ns = np.logspace(np.log10(n) - 2.0, np.log10(n), count)
     if np.any(ns <= 1):
         shown = ", ".join(f"{x:g}" for x in ns)
         raise ValueError(f"--ns values must all be > 1, got {shown} (raise --n or set --ns)")
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         lam_hat, ci, m_hat = float(r.lam_hat), [float(x) for x in r.lam_ci], r.m_hat
         extra["volume_method"] = getattr(r, "method", None)
     elif args.method == "free-energy":
-        ns = _sweep(args, n)
+        ns = _sweep(args, n, 5 if model.dim <= 3 else 3)
         free_energy_lambda = None
         if model.dim <= 3:
             try:
@@ -111,12 +112,13 @@ def run(args: argparse.Namespace) -> int:
             lam_hat, ci = float(r.lam_hat), [float(x) for x in r.lam_ci]
             m_hat = getattr(r, "m_hat", None)
             extra["route"] = "exact quadrature"
+            extra["warnings"] = list(r.warnings)
         else:
             lam_hat, ci, m_hat = _thermo(model, ns, key, multiplicity, nuts, extra)
             extra["route"] = "thermodynamic integration (d > 3 or exact engine unavailable)"
         extra["ns"] = [float(x) for x in ns]
     elif args.method == "thermo":
-        ns = _sweep(args, n)
+        ns = _sweep(args, n, 3)
         lam_hat, ci, m_hat = _thermo(model, ns, key, multiplicity, nuts, extra)
         extra["ns"] = [float(x) for x in ns]
     else:
@@ -136,10 +138,12 @@ def run(args: argparse.Namespace) -> int:
               "m_hat": None if m_hat is None else int(m_hat), "lambda": lam, "m": m,
               "method": args.method, "model": model.name,
               "seconds": time.perf_counter() - t0, **extra}
-    table = (f"{model.name}: λ̂ = {lam_hat:.4f}  95% CI [{ci[0]:.4f}, {ci[1]:.4f}]"
+    label = "range over sub-sweeps" if args.method == "free-energy" else "95% CI"
+    table = (f"{model.name}: λ̂ = {lam_hat:.4f}  {label} [{ci[0]:.4f}, {ci[1]:.4f}]"
              f"  m̂ = {'-' if m_hat is None else m_hat}  ({args.method})\n"
-             f"theory: λ = {'unknown' if lam is None else f'{lam:.4f}'}"
-             f"  m = {'unknown' if m is None else m}   [{result['seconds']:.1f} s]")
+             f"theory: λ = {theory_text(lam)}  m = {theory_text(m)}"
+             f"   [{result['seconds']:.1f} s]"
+             + "".join(f"\nwarning: {w}" for w in extra.get("warnings", ())))
     emit(result, args.json, table)
     return 0
 

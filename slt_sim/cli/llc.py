@@ -2,7 +2,9 @@
 
 Defaults come from :func:`slt_sim.calibrate_llc` sweeps and the accuracy studies of docs/llc.md:
 potentials use SGNHT (momentum moves fast along the flat valleys of a normal crossing) with
-ε = 3e-5, γ = 0.1, one temperature; data models use the temperature slope over nβ × (0.5, 1, 2)
+ε = 1e-5, γ = 0.3, one temperature (at ε = 3e-5, γ = 0.1 about one chain in ten diverged on a²b⁴
+far out along the flat axis, on CPU and GPU alike; 0 of 64 at this setting, docs/llc.md);
+data models use the temperature slope over nβ × (0.5, 1, 2)
 with exact full-batch MALA, ε = 1e-4, γ = 1, 10,000 draws (long enough to mix along the flat
 directions): the slope removes the β-independent finite-n offset that puts the one-temperature
 estimate of the DLN 4-3-4 8 % low even with exact sampling. ``--nbeta-factors none
@@ -23,13 +25,21 @@ from ..dynamics.minimize import train_to_minimum
 from ..measure.calibrate import calibrate_llc
 from ..measure.llc import estimate_llc
 from ..posterior.sgmcmc import SAMPLERS
-from ._common import add_model_options, emit, model_from_args, parse_numbers
+from ._common import add_model_options, emit, model_from_args, parse_numbers, theory_text
 
 #: calibrated defaults per kind of model: sampler, ε, γ, draws, burn-in
-POTENTIAL_DEFAULTS = {"sampler": "sgnht", "step_size": 3e-5, "localization": 0.1,
+POTENTIAL_DEFAULTS = {"sampler": "sgnht", "step_size": 1e-5, "localization": 0.3,
                       "draws": 100_000, "burnin": 10_000}
 DATA_DEFAULTS = {"sampler": "mala", "step_size": 1e-4, "localization": 1.0,
                  "draws": 10_000, "burnin": 2500, "nbeta_factors": "0.5,1,2"}
+
+
+def _both(name: str) -> str:
+    """'X for potentials, Y for data models' from the defaults tables (help text)."""
+    pot = POTENTIAL_DEFAULTS.get(name, "none")
+    dat = DATA_DEFAULTS.get(name, "none")
+    return f"{pot:g} for potentials, {dat:g} for data models" if isinstance(pot, float) \
+        else f"{pot} for potentials, {dat} for data models"
 
 
 def register(subparsers) -> None:
@@ -41,20 +51,22 @@ def register(subparsers) -> None:
     p.add_argument("--n", type=float, default=10_000, help="data count n (default 10000)")
     p.add_argument("--chains", type=int, default=4, help="number of chains (default 4)")
     p.add_argument("--draws", type=int, default=None,
-                   help="kept draws per chain (default: 100000 potentials, 2000 data models)")
+                   help=f"kept draws per chain (default: {_both('draws')})")
     p.add_argument("--burnin", type=int, default=None,
-                   help="burn-in steps (default: 10000 potentials, 500 data models)")
+                   help=f"burn-in steps (default: {_both('burnin')})")
     p.add_argument("--sampler", choices=sorted(SAMPLERS), default=None,
-                   help="sampler (default: sgnht for potentials, sgld for data models)")
-    p.add_argument("--step-size", type=float, default=None, help="step size ε")
-    p.add_argument("--localization", type=float, default=None, help="localisation γ")
+                   help=f"sampler (default: {_both('sampler')}; sgld when --batch-size is "
+                        f"given for a data model)")
+    p.add_argument("--step-size", type=float, default=None,
+                   help=f"step size ε (default: {_both('step_size')})")
+    p.add_argument("--localization", type=float, default=None,
+                   help=f"localisation γ (default: {_both('localization')})")
     p.add_argument("--nbeta", type=float, default=None, help="nβ (default n / log n)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="minibatch size (default: full batch; makes SGLD the default sampler)")
     p.add_argument("--nbeta-factors", default=None,
                    help="temperature slope over nβ × these factors, e.g. 0.5,1,2, or 'none' "
-                        "for one temperature (default: 0.5,1,2 for data models, none for "
-                        "potentials)")
+                        f"for one temperature (default: {_both('nbeta_factors')})")
     p.add_argument("--at", choices=("true", "trained"), default=None,
                    help="w*: the true parameter, or a minimum of L_n from a short Adam run "
                         "(default: trained for data models, true for potentials)")
@@ -114,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
                             localizations=parse_numbers("--localizations", args.localizations),
                             **common)
         out = {"model": model.name, "lambda": lam, "at": at, **cal.as_dict()}
-        emit(out, args.json, f"{model.name}, w* = {at} parameter, theory λ = {lam}\n"
+        emit(out, args.json, f"{model.name}, w* = {at} parameter, theory λ = {theory_text(lam)}\n"
                              + cal.table())
         return 0
 
@@ -136,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
            "acceptance_rate": r.acceptance_rate, "devices": r.devices}
     summary = r.as_dict()
     out.update({k: summary[k] for k in ("estimator", "nbeta_factors", "llc_by_nbeta")})
-    theory_line = "theory λ unknown" if lam is None else \
-        f"theory λ = {lam:.4g} (λ̂/λ − 1 = {r.llc_mean / lam - 1:+.1%})"
+    theory_line = f"theory λ = {theory_text(lam)}" + (
+        "" if lam is None else f" (λ̂/λ − 1 = {r.llc_mean / lam - 1:+.1%})")
     emit(out, args.json, f"{model.name}, w* = {at} parameter\n{r.summary()}\n{theory_line}")
     return 0

@@ -87,7 +87,7 @@ def compare(model: Model, ns, optimizer: str | optax.GradientTransformation = "s
     r"""SGD end-region fractions against exact posterior region masses for each n in ``ns``.
 
     Args:
-      model: a catalogue Model with regions.
+      model: a Model with two or more regions (basins).
       ns: data counts n (for a data model: whole numbers; each run gets fresh data of size n).
       optimizer, lr, num_seeds, num_steps, batch_size, init, init_noise, gradient_noise,
         checkpoints: passed to :func:`~slt_sim.dynamics.train_sgd` (``batch_size`` is used
@@ -103,8 +103,15 @@ def compare(model: Model, ns, optimizer: str | optax.GradientTransformation = "s
     t0 = time.perf_counter()
     if not isinstance(model, Model):
         raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
-    if not model.regions:
-        raise ValueError(f"model {model.name} has no regions to compare")
+    if len(model.regions) < 2:
+        have = ("no regions" if not model.regions else
+                f"one region ({model.regions[0].name!r}), so every run and all the posterior "
+                f"mass would land in it")
+        raise ValueError(
+            f"model {model.name} has {have}: compare needs two or more regions (basins) to "
+            f"compare where SGD and the posterior go; give them, e.g. "
+            f"models.polynomial(..., regions={{'left': lambda w: w[0] < 0, "
+            f"'right': lambda w: w[0] >= 0}})")
     ns = v.data_counts("ns", ns)
     if not model.is_potential and np.any(ns != np.round(ns)):
         raise ValueError(f"ns must be whole numbers for the data model {model.name}, got {ns}")

@@ -3,6 +3,9 @@ r"""Diagnostics of LLC chains: each number comes with a plain-language warning a
 * split R-hat of the loss trace (Gelman et al., BDA3 §11.4): chains split in halves; values
   above 1.1 mean the chains disagree about the mean loss, i.e. they have not mixed;
 * drift: λ̂ from the second half of the draws minus λ̂ from the first half;
+* chains that hardly moved: in most chains the excess loss of the first quarter of the draws is
+  below half of the last quarter's — still climbing out of w* (a step size far too small for the
+  run's length; with localisation γ the slowest, flat directions relax in about 2/(εγ) steps);
 * negative estimate: E_w[L_n] < L_n(w*) means the chains found lower loss nearby, so w* is not
   a local minimum (or the chains ran off);
 * divergence: a non-finite loss, or a loss so far above L_n(w*) that the chain left the basin;
@@ -20,6 +23,8 @@ import numpy as np
 RHAT_LIMIT = 1.1
 DRIFT_LIMIT = 0.1          # relative change of λ̂ between halves
 ACCEPTANCE_LIMIT = 0.8
+STILL_CLIMBING = 0.5       # first-quarter loss below this fraction of the last quarter's …
+CLIMBING_CHAINS = 0.75     # … in this fraction of the chains: they have not left w*
 
 
 class Report(NamedTuple):
@@ -128,7 +133,27 @@ def diagnose(trace: np.ndarray, init_loss: float, nbeta: float, d_free: int, *,
             "step size if the traces crawl (check the MALA acceptance first).")
     scale = max(abs(mean), 0.1) if math.isfinite(mean) else 1.0
     significant = not math.isfinite(drift_se) or abs(drift) > 3 * drift_se
-    if math.isfinite(drift) and abs(drift) > DRIFT_LIMIT * scale and significant:
+    # chains still climbing out of w*: in most chains the last quarter of the draws sits far
+    # above the first (a per-chain test: the chains' levels may differ by orders of magnitude)
+    quarter = t // 4
+    climbing = 0
+    if kept.size and quarter >= 2:
+        q_first = trace[good, :quarter].mean(axis=1) - init_loss
+        q_last = trace[good, t - quarter:].mean(axis=1) - init_loss
+        climbing = int(np.sum((q_last > 0) & (q_first < STILL_CLIMBING * q_last)))
+    relax = 2.0 / (step_size * localization) if localization > 0 else float("inf")
+    numbers["relaxation_steps"] = relax
+    numbers["climbing_chains"] = climbing
+    if kept.size and climbing >= CLIMBING_CHAINS * kept.size:
+        timing = (f" With γ = {localization:g} the flat directions relax in about 2/(εγ) = "
+                  f"{relax:.3g} steps, against {t} draws here." if math.isfinite(relax) else "")
+        warnings.append(
+            f"the chains have hardly left w*: in {climbing} of {kept.size} chains the loss of "
+            f"the last quarter of the draws is more than {1 / STILL_CLIMBING:g}× that of the "
+            f"first — still climbing, so λ̂ = {mean:.3g} is far below its target.{timing} Raise "
+            "the step size ε (checking the MALA acceptance) or run many more burn-in steps and "
+            "draws.")
+    elif math.isfinite(drift) and abs(drift) > DRIFT_LIMIT * scale and significant:
         direction = "rising" if drift > 0 else "falling"
         warnings.append(
             f"λ̂ is still {direction} along the chains (second half minus first half = "
@@ -143,5 +168,5 @@ def diagnose(trace: np.ndarray, init_loss: float, nbeta: float, d_free: int, *,
                 f"MALA accepted {rate:.0%} of Langevin proposals at ε = {step_size:g} "
                 f"(below {ACCEPTANCE_LIMIT:.0%}): at this ε unadjusted SGLD would be noticeably "
                 "biased (usually upwards) and MALA mixes slowly. Lower the step size by 2–4×.")
-    del localization, sampler
+    del sampler
     return Report(mean, std, per_chain, numbers, tuple(warnings))

@@ -13,15 +13,22 @@ acceptance rate of an exact Metropolis-adjusted Langevin (MALA) chain at the sam
 rate near 1 means ε is small enough for Langevin dynamics to be accurate — and recommends the
 setting:
 
-1. keep settings with no divergence, split R-hat ≤ 1.1, no significant drift, λ̂ > 0 and MALA
-   acceptance ≥ 0.9;
+1. keep settings with no divergence, split R-hat ≤ 1.1, no significant drift, chains that left
+   w*, λ̂ > 0 and MALA acceptance ≥ 0.9 — and, where the exact localised target is known, a γ
+   whose own target is within 10 % of the unlocalised one (a γ that confines the chains
+   measures the localisation, not the landscape);
 2. among them take the smallest γ (least downward bias), and for it the largest ε (fastest
    mixing, and any remaining ε-bias is the small one MALA vouches for).
 
+When no setting passes, the calibration has *failed*: ``passed`` is False, there is no
+recommendation (``recommended`` is empty), and the table, the plot, the widget and the CLI say
+so — a fallback is never presented as a recommendation.
+
 Where a reference exists it reports the bias of every setting: for potentials in ≤ 3 dimensions
 the *exact* value of nβ(E[L] − L(w*)) under the same localised posterior (grid quadrature, the
-estimator's own target: the difference is pure sampler error), for catalogue data models at their
-true parameter the theoretical λ, or a number you pass.
+estimator's own target: the difference is pure sampler error) together with the unlocalised
+exact value under the model's own prior, for catalogue data models at their true parameter the
+theoretical λ, or a number you pass.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,8 +51,14 @@ from . import _diagnostics as diag
 from . import llc as _llc
 
 MIN_ACCEPTANCE = 0.9
+#: a γ whose exact target differs from the unlocalised one by more than this fraction confines
+CONFINEMENT_LIMIT = 0.1
 DEFAULT_STEP_SIZES = (1e-5, 3e-5, 1e-4, 3e-4)
 DEFAULT_LOCALIZATIONS = (0.1, 1.0, 10.0, 100.0)
+
+
+class CalibrationWarning(UserWarning):
+    """Raised (as a warning) when no (ε, γ) setting of a calibration sweep passed its checks."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +80,12 @@ class CalibrationResult:
       reference: the value λ̂ is compared with (per γ for exact quadrature), or None.
       reference_kind: "exact-localized", "theory", "given" or None.
       bias: llc_mean − reference (None without a reference).
-      recommended: {"step_size", "localization"} chosen by the rule of the module docstring.
-      recommended_index: its (i_ε, i_γ).
+      recommended: {"step_size", "localization"} chosen by the rule of the module docstring;
+        empty when no setting passed.
+      recommended_index: its (i_ε, i_γ), or None when no setting passed.
+      reference_unlocalized: for "exact-localized", the exact target under the model's own
+        prior (no localisation), else None.
+      target_shift: per γ, exact localised target / unlocalised − 1 (None without them).
       notes: plain-language remarks on the sweep (why the recommendation, what failed).
       nbeta, n, sampler, batch_size, num_chains, num_draws, num_burnin: the settings.
       seconds: wall time.
@@ -88,7 +106,7 @@ class CalibrationResult:
     reference_kind: str | None
     bias: np.ndarray | None
     recommended: dict
-    recommended_index: tuple[int, int]
+    recommended_index: tuple[int, int] | None
     notes: tuple[str, ...]
     nbeta: float
     n: int
@@ -99,13 +117,23 @@ class CalibrationResult:
     num_burnin: int
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    reference_unlocalized: float | None = None
+    target_shift: np.ndarray | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when some setting passed every check (so there is a recommendation)."""
+        return self.recommended_index is not None
 
     def table(self) -> str:
         """The sweep as text: one line per (ε, γ)."""
         head = f"{'ε':>9} {'γ':>8} {'λ̂':>9} {'s.e.':>7} {'R-hat':>6} {'drift':>7}"
         head += f" {'MALA acc':>8} {'MALA λ̂':>8}" if self.acceptance is not None else ""
         head += f" {'bias':>8}" if self.bias is not None else ""
-        lines = [head]
+        lines = [] if self.passed else [
+            "CALIBRATION FAILED: no (ε, γ) setting passed every check — there is no "
+            "recommendation (see the notes below)."]
+        lines.append(head)
         for i, eps in enumerate(self.step_sizes):
             for j, gam in enumerate(self.localizations):
                 row = (f"{eps:9.2g} {gam:8.3g} {self.llc_mean[i, j]:9.4g} "
@@ -115,7 +143,8 @@ class CalibrationResult:
                     row += f" {self.acceptance[i, j]:8.3f} {self.mala_llc[i, j]:8.4g}"
                 if self.bias is not None:
                     row += f" {self.bias[i, j]:8.3f}"
-                flags = ("  ← recommended" if (i, j) == tuple(self.recommended_index) else "") \
+                flags = ("  ← recommended" if self.passed
+                         and (i, j) == tuple(self.recommended_index) else "") \
                     + ("" if self.ok[i, j] else "  ✗") + (" diverged" if self.diverged[i, j]
                                                           else "")
                 lines.append(row + flags)
@@ -133,7 +162,10 @@ class CalibrationResult:
             "acceptance": arr(self.acceptance), "mala_llc": arr(self.mala_llc),
             "ok": arr(self.ok),
             "reference": arr(self.reference), "reference_kind": self.reference_kind,
-            "bias": arr(self.bias), "recommended": dict(self.recommended),
+            "bias": arr(self.bias), "passed": self.passed,
+            "recommended": dict(self.recommended) if self.passed else None,
+            "reference_unlocalized": self.reference_unlocalized,
+            "target_shift": arr(self.target_shift),
             "notes": list(self.notes), "nbeta": self.nbeta, "n": self.n,
             "sampler": self.sampler, "batch_size": self.batch_size,
             "num_chains": self.num_chains, "num_draws": self.num_draws,
@@ -164,9 +196,16 @@ class CalibrationResult:
         if self.reference_kind in ("theory", "given"):
             ax.axhline(float(self.reference), color="k", ls="--", lw=1,
                        label=f"{self.reference_kind} λ = {float(self.reference):.4g}")
-        i, j = self.recommended_index
-        ax.plot([self.step_sizes[i]], [self.llc_mean[i, j]], "o", ms=16, mfc="none",
-                mec="crimson", mew=2, label="recommended")
+        if self.reference_unlocalized is not None:
+            ax.axhline(self.reference_unlocalized, color="k", ls="--", lw=1,
+                       label=f"exact, unlocalised = {self.reference_unlocalized:.3g}")
+        if self.passed:
+            i, j = self.recommended_index
+            ax.plot([self.step_sizes[i]], [self.llc_mean[i, j]], "o", ms=16, mfc="none",
+                    mec="crimson", mew=2, label="recommended")
+        else:
+            ax.text(0.5, 0.97, "calibration failed: no setting passed", transform=ax.transAxes,
+                    ha="center", va="top", color="crimson", fontweight="bold")
         ax.set_xscale("log")
         ax.set_xlabel("step size ε")
         ax.set_ylabel("λ̂ (± 2 s.e.)")
@@ -178,12 +217,15 @@ class CalibrationResult:
 
 
 # ------------------------------------------------------------------------ references
-def exact_localized_llc(model: Model, w_star, nbeta: float, localization: float) -> float:
+def exact_localized_llc(model: Model, w_star, nbeta: float,
+                        localization: float | None) -> float:
     r"""nβ (E[K] − K(w*)) under exp(−nβ K(w) − (γ/2)‖w − w*‖²), by grid quadrature.
 
     For potentials with dim ≤ 3. With the free energy F(t) = −log ∫ exp(−t K) N(w; w*, γ⁻¹ I)
     dw, E[K] = dF/dt, taken by a central difference of :func:`slt_sim.posterior.exact.
-    exact_posterior` at t(1 ± 10⁻³) (its error is O(10⁻⁶) relative).
+    exact_posterior` at t(1 ± 10⁻³) (its error is O(10⁻⁶) relative). With
+    ``localization=None`` the same under the model's own prior φ (no localisation): the
+    unlocalised target, which tends to the global λ as nβ → ∞ when w* is the only minimum.
     """
     from ..models.priors import gaussian
     from ..posterior.exact import exact_posterior
@@ -191,13 +233,16 @@ def exact_localized_llc(model: Model, w_star, nbeta: float, localization: float)
     if not model.is_potential or model.dim > 3:
         raise ValueError(f"exact_localized_llc needs a potential with dim <= 3, got {model!r}")
     w = np.asarray(w_star, dtype=float).reshape(model.dim)
-    gamma = v.as_float("localization", localization, lo=0.0, lo_open=True)
     t = v.as_float("nbeta", nbeta, lo=0.0, lo_open=True)
-    s = 1.0 / math.sqrt(gamma)
-    local = dataclasses.replace(
-        model, prior=gaussian(model.dim, s, loc=w),
-        box=tuple((float(x - 9 * s), float(x + 9 * s)) for x in w),
-        focus=tuple((float(x),) for x in w), regions=())
+    if localization is None:
+        local = model
+    else:
+        gamma = v.as_float("localization", localization, lo=0.0, lo_open=True)
+        s = 1.0 / math.sqrt(gamma)
+        local = dataclasses.replace(
+            model, prior=gaussian(model.dim, s, loc=w),
+            box=tuple((float(x - 9 * s), float(x + 9 * s)) for x in w),
+            focus=tuple((float(x),) for x in w), regions=())
     h = 1e-3
     ep = exact_posterior(local, [t * (1 - h), t * (1 + h)], keep_density=False,
                          marginals_2d=False)
@@ -230,21 +275,16 @@ def _sweep_builder(loss_fn, sampler, options, num_burnin, num_draws, batch_size)
     return jax.jit(jax.vmap(chains, in_axes=(None, None, None, None, None, 0, 0, None)))
 
 
-def _recommend(ok, llc_mean, step_sizes, localizations) -> tuple[tuple[int, int], list[str]]:
-    notes = []
+def _recommend(ok, step_sizes, localizations) -> tuple[tuple[int, int] | None, list[str]]:
     if ok.any():
         j = int(np.flatnonzero(ok.any(axis=0))[0])
         i = int(np.flatnonzero(ok[:, j])[-1])
-        notes.append(f"recommended: ε = {step_sizes[i]:g}, γ = {localizations[j]:g} — the "
-                     "smallest γ whose chains pass every check, with its largest passing ε.")
-    else:
-        finite = np.isfinite(llc_mean)
-        i, j = (np.unravel_index(np.argmax(finite), ok.shape) if finite.any() else (0, 0))
-        i, j = int(i), int(j)
-        notes.append("no setting passed every check (divergence, R-hat, drift, sign, MALA "
-                     "acceptance): the recommendation is only the first finite one. Run more "
-                     "draws, widen the grid towards smaller ε, or check that w* is a minimum.")
-    return (i, j), notes
+        return (i, j), [f"recommended: ε = {step_sizes[i]:g}, γ = {localizations[j]:g} — the "
+                        "smallest γ whose chains pass every check, with its largest passing ε."]
+    return None, ["CALIBRATION FAILED: no setting passed every check (divergence, R-hat, drift, "
+                  "chains leaving w*, sign, MALA acceptance, confinement by γ), so there is no "
+                  "recommendation. Run more draws and burn-in, widen the grid (larger ε where "
+                  "MALA still accepts, smaller γ), or check that w* is a minimum."]
 
 
 def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: jax.Array,
@@ -341,8 +381,23 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
 
     ref, kind = _reference(reference, model_or_loss, prob, gam)
     bias = None if ref is None else mean - (np.asarray(ref)[None, :] if np.ndim(ref) else ref)
-    (ri, rj), notes = _recommend(ok, mean, eps, gam)
-    if bias is not None:
+    unloc = shift = None
+    if kind == "exact-localized":
+        unloc = exact_localized_llc(model_or_loss, prob.w_star, prob.nbeta, None)
+        shift = np.asarray(ref) / unloc - 1.0
+        for j in np.flatnonzero(np.abs(shift) > CONFINEMENT_LIMIT):
+            ok[:, j] = False
+            note = (f"γ = {gam[j]:g} confines the chains: its own exact target "
+                    f"{np.asarray(ref)[j]:.3g} is {shift[j]:+.0%} from the unlocalised "
+                    f"{unloc:.3g} (limit ±{CONFINEMENT_LIMIT:.0%}), so λ̂ there measures the "
+                    "localisation more than the landscape; use a smaller γ.")
+            for i in range(eps.size):
+                warns[i * gam.size + j] += (note,)
+    rec, notes = _recommend(ok, eps, gam)
+    if rec is None:
+        warnings.warn(notes[0], CalibrationWarning, stacklevel=2)
+    elif bias is not None:
+        ri, rj = rec
         rel = bias[ri, rj] / (np.asarray(ref)[rj] if np.ndim(ref) else ref)
         notes.append(f"bias of the recommended setting against the {kind} reference: "
                      f"{bias[ri, rj]:+.4g} ({rel:+.1%}).")
@@ -352,7 +407,9 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
         acceptance=None if acceptance is None else acceptance.reshape(shape),
         mala_llc=mala_llc, ok=ok,
         warnings=tuple(warns), reference=ref, reference_kind=kind, bias=bias,
-        recommended={"step_size": float(eps[ri]), "localization": float(gam[rj])},
-        recommended_index=(ri, rj), notes=tuple(notes), nbeta=prob.nbeta, n=prob.n,
+        recommended={} if rec is None else {"step_size": float(eps[rec[0]]),
+                                            "localization": float(gam[rec[1]])},
+        recommended_index=rec, notes=tuple(notes), nbeta=prob.nbeta, n=prob.n,
         sampler=sampler, batch_size=prob.batch_size, num_chains=num_chains,
-        num_draws=num_draws, num_burnin=num_burnin, seconds=time.perf_counter() - t_start)
+        num_draws=num_draws, num_burnin=num_burnin, seconds=time.perf_counter() - t_start,
+        reference_unlocalized=unloc, target_shift=shift)

@@ -8,8 +8,11 @@ is fitted to exact free energies (grid quadrature) over a sweep of n by least sq
 regressors (log n, 1, 1/log n) after adding (m − 1) log log n, for each candidate m = 1..d. The
 1/log n column absorbs the leading correction, which is large for m > 1 (e.g. for K = (ab)² the
 exact Z_n ∝ (log n + c')/√n). m̂ is the candidate with the smallest residual — chosen by fit
-quality, not from theory. The interval for λ is the spread of λ̂ over sub-windows of the sweep
-(the fit is deterministic: its uncertainty is model error, not noise).
+quality, not from theory. The fit is deterministic, so its uncertainty is model error, not noise:
+the interval for λ is the range of λ̂ over the fits that drop part of the sweep — every
+sub-window of at least three consecutive n, every leave-one-out sweep, and (with ≥ 4 values) the
+fit with and without the 1/log n column. With fewer than five values of n that range is crude and
+the result says so in ``warnings``.
 
 For a potential L_n(w0) = K_min (the minimum of K on the grid); for a data model it is
 L_n(w0) at the true parameter on the same nested data the posterior used.
@@ -17,6 +20,7 @@ L_n(w0) at the true parameter on the same nested data the posterior used.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import jax
@@ -37,6 +41,7 @@ class FreeEnergySlope:
       rss: residual sum of squares per candidate m (index m − 1).
       ns, free_energy, excess: the sweep, F_n and F_n − n L_n(w0).
       lam, m: theory values when the model knows them.
+      warnings: plain-language notes on the fit (too few n values for an interval, …).
     """
 
     model_name: str
@@ -51,6 +56,7 @@ class FreeEnergySlope:
     excess: np.ndarray
     lam: float | None
     m: int | None
+    warnings: tuple[str, ...] = ()
 
     def fitted(self, ns) -> np.ndarray:
         """The fitted law λ̂ log n − (m̂ − 1) log log n + c + e/log n at ``ns``."""
@@ -62,12 +68,17 @@ class FreeEnergySlope:
         return {"lambda_hat": self.lam_hat, "lambda_ci": list(self.lam_ci), "m_hat": self.m_hat,
                 "lambda": self.lam, "m": self.m, "n": self.ns.tolist(),
                 "free_energy": self.free_energy.tolist(), "intercept": self.intercept,
-                "method": "free-energy"}
+                "method": "free-energy", "warnings": list(self.warnings)}
 
 
-def _fit(log_n: np.ndarray, y: np.ndarray, m: int) -> tuple[np.ndarray, float]:
+#: fewer values of n than this give only a crude interval (and a warning)
+MIN_NS_FOR_INTERVAL = 5
+
+
+def _fit(log_n: np.ndarray, y: np.ndarray, m: int,
+         correction: bool = True) -> tuple[np.ndarray, float]:
     cols = [log_n, np.ones_like(log_n)]
-    if len(log_n) >= 4:
+    if correction and len(log_n) >= 4:
         cols.append(1.0 / log_n)
     x = np.stack(cols, axis=1)
     target = y + (m - 1) * np.log(log_n)
@@ -94,13 +105,36 @@ def fit_free_energy_slope(ns, excess, *, m: int | None = None, max_m: int = 3):
     fits = {mm: _fit(log_n, excess, mm) for mm in cands}
     m_hat = min(fits, key=lambda mm: fits[mm][1])
     coef, _ = fits[m_hat]
-    width = max(3, len(ns) // 2 + 1)
-    sub = [_fit(log_n[i:i + width], excess[i:i + width], m_hat)[0][0]
-           for i in range(0, len(ns) - width + 1)]
-    ci = (float(min(sub + [coef[0]])), float(max(sub + [coef[0]])))
+    ci = _interval(log_n, excess, m_hat, float(coef[0]))
     rss = tuple(fits[mm][1] for mm in sorted(fits))
     corr = float(coef[2]) if len(coef) > 2 else 0.0
     return float(coef[0]), int(m_hat), float(coef[1]), corr, rss, ci
+
+
+def _interval(log_n: np.ndarray, excess: np.ndarray, m: int, lam_hat: float):
+    """Range of λ̂ over sub-windows, leave-one-out sweeps and the correction column on/off."""
+    k = len(log_n)
+    width = max(3, k // 2 + 1)
+    fits = [_fit(log_n[i:i + width], excess[i:i + width], m)[0][0]
+            for i in range(0, k - width + 1)]
+    keep = np.ones(k, dtype=bool)
+    for i in range(k):
+        keep[:] = True
+        keep[i] = False
+        fits.append(_fit(log_n[keep], excess[keep], m)[0][0])
+    if k >= 4:
+        fits.append(_fit(log_n, excess, m, correction=False)[0][0])
+    fits.append(lam_hat)
+    return float(min(fits)), float(max(fits))
+
+
+def interval_warnings(count: int) -> tuple[str, ...]:
+    """The warning for a sweep too short for a trustworthy interval (empty when long enough)."""
+    if count >= MIN_NS_FOR_INTERVAL:
+        return ()
+    return (f"only {count} values of n: the λ interval is a crude leave-one-out range; pass at "
+            f"least {MIN_NS_FOR_INTERVAL} values spanning three or more decades (e.g. "
+            f"1e2,1e3,...,1e6) for an interval you can trust",)
 
 
 def free_energy_lambda(model: Model, ns=None, *, m: int | None = None, data: Data | None = None,
@@ -129,5 +163,9 @@ def free_energy_lambda(model: Model, ns=None, *, m: int | None = None, data: Dat
         loss0 = np.cumsum(per)[ns.astype(int) - 1]
     excess = post.free_energy - loss0
     lam_hat, m_hat, c, e, rss, ci = fit_free_energy_slope(ns, excess, m=m, max_m=model.dim)
+    notes = interval_warnings(len(ns))
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    notes += tuple(post.warnings)          # the quadrature's own (already warned by the engine)
     return FreeEnergySlope(model.name, lam_hat, ci, m_hat, c, e, rss, ns, post.free_energy,
-                           excess, model.lam_float, model.m)
+                           excess, model.lam_float, model.m, notes)

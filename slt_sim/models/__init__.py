@@ -1,6 +1,7 @@
 """The model catalogue. Every constructor returns a :class:`Model`."""
 
 from .base import Data, Model, Region
+from .digit_addition import addition_carries, digit_addition
 from .modular import modular_addition
 from .networks import deep_linear_network, reduced_rank_regression, tanh_network
 from .potentials import (
@@ -19,5 +20,6 @@ __all__ = [
     "gaussian", "modular_addition", "normal_crossing", "polynomial", "quadratic",
     "reduced_rank_regression",
     "tanh_network", "two_basins_1d", "two_basins_2d", "uniform_box",
-    "classify_phase", "kgon", "kgon_plus", "toy_superposition",
+    "classify_phase", "kgon", "kgon_plus", "toy_superposition", "addition_carries",
+    "digit_addition",
 ]

@@ -19,6 +19,7 @@ formula can predict where the posterior moves between them.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -26,6 +27,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import numpyro.distributions as dist
 
 Array = jax.Array
@@ -99,6 +101,9 @@ class Model:
     param_names: tuple[str, ...] = ()
     noise: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _validate_model(self)
 
     # ----------------------------------------------------------------- basic facts
     @property
@@ -182,3 +187,105 @@ class Model:
         kind = "potential" if self.is_potential else "data model"
         lam = "unknown" if self.lam is None else f"{self.lam}"
         return f"Model({self.name}, dim={self.dim}, {kind}, λ={lam}, m={self.m})"
+
+
+# ------------------------------------------------------------------------- validation
+def _fail(model_name: str, message: str) -> None:
+    raise ValueError(f"Model {model_name!r}: {message}")
+
+
+def _validate_model(model: Model) -> None:
+    """Check a Model at construction, so a wrong prior or loss fails here, not deep in JAX.
+
+    Checks (each error says what to change): ``dim`` a positive integer; ``prior`` a NumPyro
+    distribution with batch shape () and event shape ``(dim,)`` whose log density is finite
+    somewhere inside ``box``; ``box`` one finite (lo, hi) pair per parameter; exactly one of
+    ``loss`` and ``potential``; a potential returns a scalar for one ``w`` of shape ``(dim,)``;
+    a data model has a ``sample_inputs_targets`` (called at ``true_param``, or at 0 when the
+    model has none) returning :class:`Data` with n rows and a loss
+    that returns a scalar for one sample (x_i, y_i); ``true_param`` of shape ``(dim,)``;
+    ``focus`` one tuple per axis; ``regions`` :class:`Region` objects with distinct names.
+    The loss and the sampler are only traced (``jax.eval_shape``), never run.
+    """
+    from .. import _validate as v
+
+    name = model.name
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"Model name must be a non-empty string, got {name!r}")
+    if isinstance(model.dim, bool) or not isinstance(model.dim, int) or model.dim < 1:
+        _fail(name, f"dim must be a positive integer, got {model.dim!r}")
+    d = model.dim
+    try:
+        object.__setattr__(model, "box", v.box("box", model.box, d))
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"Model {name!r}: {err}") from None
+
+    prior = model.prior
+    if not isinstance(prior, dist.Distribution):
+        _fail(name, f"prior must be a numpyro.distributions.Distribution with event shape "
+                    f"({d},), got {type(prior).__name__}")
+    if tuple(prior.event_shape) != (d,) or tuple(prior.batch_shape) != ():
+        hint = (" — wrap it as prior.to_event(1) (e.g. dist.Normal(jnp.zeros(d), 1.0)"
+                ".to_event(1))" if tuple(prior.batch_shape) == (d,) and
+                not prior.event_shape else "")
+        _fail(name, f"prior must have event shape ({d},) and batch shape () (one draw is one "
+                    f"parameter vector w), got event shape {tuple(prior.event_shape)} and "
+                    f"batch shape {tuple(prior.batch_shape)}{hint}")
+    lo = np.asarray([b[0] for b in model.box])
+    hi = np.asarray([b[1] for b in model.box])
+    probes = lo + np.asarray([0.25, 0.4, 0.5, 0.6, 0.75])[:, None] * (hi - lo)
+    with warnings.catch_warnings():       # NumPyro warns on out-of-support probes: we check
+        warnings.simplefilter("ignore")
+        log_p = np.asarray(prior.log_prob(probes), dtype=float)
+    if np.any(np.isnan(log_p)) or not np.any(np.isfinite(log_p)):
+        _fail(name, f"the prior's log density is not finite inside box {model.box} (got "
+                    f"{[float(x) for x in log_p]} at points on its diagonal): make the box "
+                    f"lie inside the prior's support, or the prior cover the box")
+
+    if (model.loss is None) == (model.potential is None):
+        _fail(name, "give exactly one of loss (a data model: per-sample negative "
+                    "log-likelihood ℓ(w, x, y)) and potential (a fixed K(w))")
+    w = jax.ShapeDtypeStruct((d,), jnp.result_type(float))
+    if model.potential is not None:
+        out = _trace(name, "potential", lambda: model.potential(jnp.zeros(w.shape, w.dtype)))
+        if tuple(out.shape) != ():
+            _fail(name, f"potential must return a scalar K(w) for one w of shape ({d},), got "
+                        f"shape {tuple(out.shape)}: reduce it (e.g. jnp.sum(..., axis=-1))")
+    else:
+        if model.sample_inputs_targets is None:
+            _fail(name, "a data model needs sample_inputs_targets(key, n, w) -> Data")
+        w0 = jnp.zeros(d) if model.true_param is None else jnp.asarray(model.true_param)
+        data = _trace(name, "sample_inputs_targets",
+                      lambda: model.sample_inputs_targets(jax.random.key(0), 3, w0))
+        if not isinstance(data, Data):
+            _fail(name, f"sample_inputs_targets must return slt_sim.Data(x, y), got "
+                        f"{type(data).__name__}")
+        if data.x.shape[:1] != (3,) or data.y.shape[:1] != (3,):
+            _fail(name, f"sample_inputs_targets(key, n, w) must return x and y with n rows "
+                        f"(asked for 3, got x {tuple(data.x.shape)}, y {tuple(data.y.shape)})")
+        one = jax.ShapeDtypeStruct(data.x.shape[1:], data.x.dtype), \
+            jax.ShapeDtypeStruct(data.y.shape[1:], data.y.dtype)
+        out = _trace(name, "loss", lambda: jax.eval_shape(model.loss, w, *one))
+        if tuple(out.shape) != ():
+            _fail(name, f"loss(w, x, y) must return a scalar for one sample (x_i, y_i) — the "
+                        f"negative log-likelihood of that sample — got shape "
+                        f"{tuple(out.shape)}: reduce it (e.g. jnp.sum(...) or value[0])")
+    if model.true_param is not None and tuple(jnp.shape(model.true_param)) != (d,):
+        _fail(name, f"true_param must have shape ({d},), got {tuple(jnp.shape(model.true_param))}")
+    if model.focus is not None and len(model.focus) != d:
+        _fail(name, f"focus must have one tuple of coordinates per axis ({d}), got "
+                    f"{len(model.focus)}")
+    names = [r.name for r in model.regions]
+    if not all(isinstance(r, Region) for r in model.regions):
+        _fail(name, "regions must be slt_sim.models.Region objects")
+    if len(set(names)) != len(names):
+        _fail(name, f"region names must be distinct, got {names}")
+
+
+def _trace(model_name: str, what: str, fn):
+    """Trace ``fn`` abstractly; a failure names the piece of the model that broke."""
+    try:
+        return jax.eval_shape(fn)
+    except Exception as err:  # noqa: BLE001 - re-raised with the model's context
+        raise ValueError(f"Model {model_name!r}: calling its {what} failed while checking the "
+                         f"model ({type(err).__name__}: {err})") from err

@@ -135,7 +135,7 @@ def _parse_polynomial(expr: str):
 
 
 def polynomial(potential, dim: int | None = None, half_width: float = 1.0, lam=None, m=None,
-               name: str | None = None) -> Model:
+               name: str | None = None, regions=None) -> Model:
     """A user potential K(w) in 1–3 variables with a uniform prior on [−a, a]^d.
 
     Args:
@@ -148,6 +148,16 @@ def polynomial(potential, dim: int | None = None, half_width: float = 1.0, lam=N
       lam, m: the known λ and m, if you know them. For the well-known potentials in
         ``KNOWN_POTENTIALS`` (a²+b⁴ → 3/4, (a²+b²)² → 1/2, cusp (a²−b³)² → 5/12, …) they are
         filled in automatically.
+      name: a label (default from the expression).
+      regions: named basins for region masses, phase sweeps and ``compare``: a sequence of
+        :class:`~slt_sim.models.Region`, or a mapping ``{name: indicator}`` with JAX-traceable
+        indicators ``w -> bool`` (the first region containing a point owns it). Default: one
+        region ``"origin"`` covering the whole box, carrying λ and m.
+
+    Example::
+
+        models.polynomial("(a^2+b^2-1)^2*((a-2)^2+b^2)", half_width=3,
+                          regions={"ring": lambda w: w[0] < 1.5, "point": lambda w: w[0] >= 1.5})
     """
     a = v.as_float("half_width", half_width, lo=0.0, lo_open=True)
     if isinstance(potential, str):
@@ -175,12 +185,31 @@ def polynomial(potential, dim: int | None = None, half_width: float = 1.0, lam=N
         lam = Fraction(lam).limit_denominator(10_000) if not isinstance(lam, Fraction) else lam
         m = 1 if m is None else v.as_int("m", m, lo=1)
     box = ((-a, a),) * dim
-    regions = (Region("origin", lambda w: jnp.asarray(True), 0.0, lam, m, (0.0,) * dim),)
+    regions = (Region("origin", lambda w: jnp.asarray(True), 0.0, lam, m, (0.0,) * dim),) \
+        if regions is None else _regions("regions", regions)
     return Model(name=label, dim=dim, prior=uniform_box(box), box=box, potential=fn,
                  population_loss=fn, focus=((0.0,),) * dim, regions=regions, lam=lam, m=m,
                  param_names=_names(dim), noise="potential: L_n(w) = K(w) (no data)",
                  extra={"expression": potential if isinstance(potential, str) else None,
                         "half_width": a})
+
+
+def _regions(name: str, value) -> tuple[Region, ...]:
+    """Regions from Region objects or a mapping {name: indicator}."""
+    items = list(value.items()) if hasattr(value, "items") else list(value)
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, Region):
+            out.append(item)
+        elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) \
+                and callable(item[1]):
+            out.append(Region(item[0], item[1]))
+        else:
+            raise TypeError(f"{name}[{i}] must be a Region or a (name, indicator) pair, got "
+                            f"{type(item).__name__}")
+    if not out:
+        raise ValueError(f"{name} must name at least one region, got none")
+    return tuple(out)
 
 
 # ------------------------------------------------------------------------- two basins

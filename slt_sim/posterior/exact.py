@@ -1,4 +1,13 @@
-r"""Exact posterior by grid quadrature (d ≤ 3), float64, for a whole sweep of n in one call.
+r"""Exact posterior by quadrature (d ≤ 3), float64, for a whole sweep of n in one call.
+
+Two integrators share this entry point. The tensor grid below is the fast path and exact to
+rounding on landscapes whose zero set is axis-parallel through the grid's focus points (the
+catalogue). Every result carries an estimate of its own quadrature error (null rules on the
+grid's 1-D marginals, :func:`~slt_sim.posterior.grid.marginal_null_error`); when it exceeds
+``tol`` on the default grid of a potential — a slanted, crossing or curved zero set, a minimum off
+the axes — the sums are redone by the adaptive cubature of :mod:`slt_sim.posterior.adaptive`,
+whose cells are refined by the integrand itself and which estimates the error of log Z, masses,
+mean and covariance cell by cell. Above ``tol`` the result warns (:class:`QuadratureWarning`).
 
 For each n in the sweep the engine integrates the tempered posterior
 
@@ -39,6 +48,7 @@ one data set (sampled from the truth with ``key`` when ``data`` is not given).
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import combinations
@@ -50,7 +60,8 @@ import numpyro.distributions as dist
 
 from .. import _validate as v
 from ..models.base import Data, Model
-from .grid import QuadratureGrid, default_grid
+from . import adaptive
+from .grid import QuadratureGrid, default_grid, marginal_null_error
 
 #: largest block of grid points × n values held at once (floats); None: by backend — 2^20 on
 #: CPU (cache-sized, fastest there), 2^24 on accelerators (fewer, larger kernels)
@@ -58,6 +69,12 @@ _BLOCK_VALUES: int | None = None
 #: default ceilings
 MAX_GRID_POINTS = 2_000_000_000
 MAX_DENSITY_VALUES = 50_000_000
+#: default tolerance of the estimated quadrature error (log Z, masses; moments at 10·tol)
+TOL = 1e-3
+
+
+class QuadratureWarning(UserWarning):
+    """The exact engine's own error estimate exceeds its tolerance: the numbers may be off."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,15 @@ class ExactPosterior:
       loss_min: min of L_n over the grid per n (for free-energy slopes), shape (n,).
       data: the data used (data models) or None.
       seconds: wall time of the computation.
+      method: "grid" (the tensor grid) or "adaptive" (cells refined by the integrand, when the
+        grid's own error estimate exceeded ``tol``).
+      err_log_z: estimated absolute error of log Z_n (= of F_n), shape (n,) — like
+        ``scipy.integrate.quad``'s abserr.
+      err_region_masses: estimated absolute error of each region mass, shape (R, n).
+      err_mean, err_cov: estimated absolute errors of mean (n, d) and cov (n, d, d).
+      tol: the tolerance the estimates were checked against.
+      warnings: plain-language diagnostics (also emitted as :class:`QuadratureWarning`).
+      settings: how the result was computed (method, cells, grid size, tol).
     """
 
     model_name: str
@@ -99,6 +125,33 @@ class ExactPosterior:
     loss_min: np.ndarray | None = None
     data: Data | None = None
     seconds: float = 0.0
+    method: str = "grid"
+    err_log_z: np.ndarray | None = None
+    err_region_masses: np.ndarray | None = None
+    err_mean: np.ndarray | None = None
+    err_cov: np.ndarray | None = None
+    tol: float = TOL
+    warnings: tuple[str, ...] = ()
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def err_free_energy(self) -> np.ndarray | None:
+        """Estimated absolute error of F_n (the same as of log Z_n)."""
+        return self.err_log_z
+
+    def as_dict(self) -> dict:
+        """Scalars and per-n summaries, JSON-ready (no marginals or density)."""
+        def lst(a):
+            return None if a is None else np.asarray(a).tolist()
+        return {"model": self.model_name, "ns": lst(self.ns), "beta": self.beta,
+                "method": self.method, "free_energy": lst(self.free_energy),
+                "err_free_energy": lst(self.err_log_z),
+                "region_masses": {r: lst(m) for r, m in self.region_masses.items()},
+                "err_region_masses": lst(self.err_region_masses),
+                "mean": lst(self.mean), "err_mean": lst(self.err_mean), "cov": lst(self.cov),
+                "err_cov": lst(self.err_cov), "tol": self.tol,
+                "warnings": list(self.warnings), "settings": dict(self.settings),
+                "seconds": self.seconds}
 
     @property
     def region_masses(self) -> dict[str, np.ndarray]:
@@ -403,7 +456,8 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
                     key: jax.Array | None = None, grid: QuadratureGrid | None = None,
                     keep_density: bool | None = None, marginals_2d: bool | None = None,
                     max_points: int = MAX_GRID_POINTS,
-                    max_density_values: int = MAX_DENSITY_VALUES) -> ExactPosterior:
+                    max_density_values: int = MAX_DENSITY_VALUES, tol: float = TOL,
+                    method: str = "auto", max_cells: int | None = None) -> ExactPosterior:
     r"""Exact tempered posterior p_n^β(w) ∝ φ(w) e^{−nβ L_n(w)} on a grid, for every n in ``ns``.
 
     Args:
@@ -420,9 +474,20 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
         ``max_density_values`` values.
       marginals_2d: compute 2-D marginals of every pair of parameters (default: when small).
       max_points: refuse grids with more points than this (time, not memory, is the limit).
+      tol: tolerance of the estimated quadrature error: absolute in log Z_n (≈ relative in Z_n)
+        and in region masses; the mean (relative to the posterior sd) and the covariance
+        (relative to the variances) are checked at 10·tol. Results above it carry a warning.
+      method: "auto" (default): the tensor grid, and — for potentials on the default grid —
+        the adaptive cubature of :mod:`slt_sim.posterior.adaptive` whenever the grid's own
+        error estimate exceeds ``tol`` (a zero set that is slanted, curved or off the axes);
+        "grid": the tensor grid only; "adaptive": always refine adaptively (potentials).
+      max_cells: cap on the cells the adaptive cubature evaluates (default by dimension:
+        ``adaptive.MAX_CELLS``); past it the result carries its (large) error and a warning.
 
     Returns:
-      :class:`ExactPosterior` with log Z_n, F_n, region masses, mean, covariance, marginals.
+      :class:`ExactPosterior` with log Z_n, F_n, region masses, mean, covariance, marginals,
+      and the estimated error of each (``err_log_z``, ``err_region_masses``, ``err_mean``,
+      ``err_cov``).
     """
     _check_x64()
     if not isinstance(model, Model):
@@ -433,6 +498,15 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
             f"{model.dim} parameters: use sample_posterior (NUTS) or estimate_llc (SGLD)")
     ns = v.data_counts("ns", ns)
     beta = v.as_float("beta", beta, lo=0.0, lo_open=True)
+    tol = v.as_float("tol", tol, lo=0.0, lo_open=True)
+    if method not in ("auto", "grid", "adaptive"):
+        raise ValueError(f"method must be 'auto', 'grid' or 'adaptive', got {method!r}")
+    if method == "adaptive" and not model.is_potential:
+        raise ValueError(f"method='adaptive' supports potentials; {model.name} is a data model: "
+                         f"use method='grid' or 'auto'")
+    if max_cells is not None:
+        max_cells = v.as_int("max_cells", max_cells, lo=1)
+    default = grid is None
     grid = default_grid(model) if grid is None else grid
     if not isinstance(grid, QuadratureGrid):
         raise TypeError(f"grid must be a QuadratureGrid, got {type(grid).__name__}")
@@ -510,14 +584,160 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
 
     log_prior_mass = float(res["prior"])
     log_z = res["log_z_raw"] - log_prior_mass
+    marg = tuple(res[f"ax{i}"] for i in range(model.dim))
+    out = dict(log_z=log_z, log_prior_mass=log_prior_mass, mean=res["mean"], cov=res["cov"],
+               reg=res["reg"].T if model.regions else np.zeros((0, len(ns))),
+               marg=marg, pairs=pair_out, density=res.get("u"))
+    err = _grid_errors(grid, marg, res["mean"], res["cov"], len(model.regions))
+    used, cells, capped = "grid", 0, False
+    if method == "adaptive" or (method == "auto" and default and model.is_potential
+                                and np.any(err["log_z"] > tol)):
+        used = "adaptive"
+        ad = adaptive.integrate(energy, model.log_prior, regions, grid.box, ns, beta, None,
+                                tol=0.5 * tol, grad=_grad_for(model), max_cells=max_cells)
+        cells, capped = ad.cells_evaluated, ad.capped
+        out, err = _from_adaptive(ad, out, res, grid, model, ns, beta, energy, pairs)
+        res["lmin"] = np.minimum(res["lmin"], _polish_min(model, ad))
+    msgs = _error_messages(err, out, ns, tol, used, capped, default, model, cells, max_cells)
+    for msg in msgs:
+        warnings.warn(msg, QuadratureWarning, stacklevel=2)
     return ExactPosterior(
-        model_name=model.name, ns=ns, beta=beta, grid=grid, log_z=log_z, free_energy=-log_z,
-        log_prior_mass=log_prior_mass, region_names=model.region_names,
-        region_log_masses=res["reg"].T if model.regions else np.zeros((0, len(ns))),
-        mean=res["mean"], cov=res["cov"], log_marginals=tuple(res[f"ax{i}"] for i in
-                                                              range(model.dim)),
-        log_marginals_2d=pair_out, log_density=res.get("u"), loss_min=res["lmin"],
-        data=None if model.is_potential else data, seconds=time.perf_counter() - t0)
+        model_name=model.name, ns=ns, beta=beta, grid=grid, log_z=out["log_z"],
+        free_energy=-out["log_z"], log_prior_mass=out["log_prior_mass"],
+        region_names=model.region_names, region_log_masses=out["reg"],
+        mean=out["mean"], cov=out["cov"], log_marginals=out["marg"],
+        log_marginals_2d=out["pairs"], log_density=out["density"], loss_min=res["lmin"],
+        data=None if model.is_potential else data, seconds=time.perf_counter() - t0,
+        method=used, err_log_z=err["log_z"], err_region_masses=err["reg"],
+        err_mean=err["mean"], err_cov=err["cov"], tol=tol, warnings=tuple(msgs),
+        settings={"method": used, "requested": method, "grid_shape": list(grid.shape),
+                  "cells_evaluated": cells, "capped": capped, "tol": tol})
+
+
+def _grid_errors(grid, marg, mean, cov, n_reg) -> dict:
+    """Error estimates of the tensor grid from null rules on its 1-D marginals (see
+    :func:`~slt_sim.posterior.grid.marginal_null_error`): log Z gets the sum over axes; the
+    mean and variance of axis i the null rule of (x − mean_i)·mass and (x − mean_i)²·mass along
+    it plus their share of the error of Z; off-diagonal covariances √(err_ii err_jj)."""
+    d = grid.dim
+    mass = [np.exp(marg[i] + grid.log_weights[i][None, :]) for i in range(d)]   # (n, size)
+    e_z = [marginal_null_error(grid, i, mass[i]) for i in range(d)]
+    err_z = np.sum(e_z, axis=0)
+    err_mean = np.zeros_like(mean)
+    err_var = np.zeros_like(mean)
+    for i in range(d):
+        x = grid.nodes[i][None, :] - mean[:, i:i + 1]
+        err_mean[:, i] = marginal_null_error(grid, i, mass[i] * x)
+        err_var[:, i] = marginal_null_error(grid, i, mass[i] * x * x) \
+            + err_z * np.abs(cov[:, i, i])
+    err_cov = np.sqrt(err_var[:, :, None] * err_var[:, None, :])
+    err_reg = np.broadcast_to(err_z, (n_reg, len(err_z))).copy()
+    return {"log_z": err_z, "mean": err_mean, "cov": err_cov, "reg": err_reg}
+
+
+#: gradients of potentials by potential (the adaptive hidden-minimum test), bounded like
+#: the energy closures so jit reuses its compiled cell kernel
+_GRAD_CACHE: dict = {}
+
+
+def _grad_for(model: Model):
+    fn = model.potential
+    hit = _GRAD_CACHE.pop(fn, None)
+    if hit is None:
+        hit = jax.grad(fn)
+    _GRAD_CACHE[fn] = hit
+    while len(_GRAD_CACHE) > _ENERGY_CACHE_SIZE:
+        del _GRAD_CACHE[next(iter(_GRAD_CACHE))]
+    return hit
+
+
+def _polish_min(model: Model, ad) -> float:
+    """min K: the adaptive cells' best node, polished by a bounded quasi-Newton descent (the
+    zero set lies between nodes; n·min K enters free-energy slopes at n up to 1e8 and more)."""
+    if ad.argmin is None or not np.isfinite(ad.k_min):
+        return float(ad.k_min)
+    from scipy.optimize import minimize
+    fn = jax.jit(jax.value_and_grad(model.potential))
+
+    def f(w):
+        val, g = fn(jnp.asarray(w))
+        return float(val), np.asarray(g, dtype=float)
+
+    try:
+        opt = minimize(f, np.asarray(ad.argmin, dtype=float), jac=True, method="L-BFGS-B",
+                       bounds=list(model.box), options={"ftol": 1e-300, "gtol": 1e-300,
+                                                        "maxiter": 200})
+        return float(min(ad.k_min, opt.fun)) if np.isfinite(opt.fun) else float(ad.k_min)
+    except (ValueError, FloatingPointError):
+        return float(ad.k_min)
+
+
+def _from_adaptive(ad, out, res, grid, model, ns, beta, energy, pairs):
+    """Replace the grid's sums by the adaptive cubature's; the display marginals are the
+    adaptive masses binned onto the grid's cells and the density on the grid nodes is the
+    pointwise φ e^{−nβL} renormalised by the adaptive Z_n."""
+    log_z_raw = ad.log_z[1:]
+    new = dict(out)
+    new["log_prior_mass"] = float(ad.log_z[0])
+    new["log_z"] = log_z_raw - ad.log_z[0]
+    new["mean"], new["cov"] = ad.mean[1:], ad.cov[1:]
+    with np.errstate(divide="ignore"):
+        new["reg"] = np.log(np.clip(ad.reg[1:], 0.0, None)).T
+        edges = [grid.cell_edges(i) for i in range(grid.dim)]
+        axes, two = adaptive.binned_masses(ad, energy, model.log_prior, ns, beta, None, edges,
+                                           pairs)
+        new["marg"] = tuple(np.log(a) - grid.log_weights[i][None, :]
+                            for i, a in enumerate(axes))
+        new["pairs"] = {(i, j): np.log(two[(i, j)]) - grid.log_weights[i][None, :, None]
+                        - grid.log_weights[j][None, None, :] for i, j in pairs}
+    if out["density"] is not None:
+        shift = (res["log_z_raw"] - log_z_raw).reshape((-1,) + (1,) * grid.dim)
+        new["density"] = out["density"] + shift
+    err = {"log_z": ad.err_log_z[1:], "mean": ad.err_mean[1:], "cov": ad.err_cov[1:],
+           "reg": ad.err_reg[1:].T}
+    return new, err
+
+
+#: moments are checked at this multiple of tol (relative to sd and variance): their estimates
+#: bound the integrands cell by cell and are looser than that of Z
+_MOMENT_TOL_FACTOR = 10.0
+
+
+def _error_messages(err, out, ns, tol, used, capped, default, model, cells, max_cells):
+    """Plain-language warnings where an estimated error exceeds ``tol``."""
+    msgs = []
+    sd = np.sqrt(np.clip(np.diagonal(out["cov"], axis1=1, axis2=2), 0.0, None))   # (n, d)
+    var = sd[:, :, None] * sd[:, None, :]
+    bad_z = err["log_z"] > tol
+    mtol = _MOMENT_TOL_FACTOR * tol
+    bad_m = np.any(err["mean"] > mtol * np.maximum(sd, 1e-300), axis=1) \
+        | np.any(err["cov"] > mtol * np.maximum(var, 1e-300), axis=(1, 2))
+    bad_r = np.any(err["reg"] > tol, axis=0) if err["reg"].size else np.zeros(len(ns), bool)
+    what = [(bad_z, "log Z_n (F_n)"), (bad_r, "region masses"), (bad_m, "mean/covariance")]
+    parts = [f"{name} at n = {', '.join(f'{n:g}' for n in ns[bad][:4])}"
+             + (" …" if bad.sum() > 4 else "") for bad, name in what if np.any(bad)]
+    if not parts:
+        return msgs
+    worst = float(np.max(err["log_z"]))
+    if used == "adaptive":
+        cap = max_cells or adaptive.MAX_CELLS.get(model.dim)
+        advice = (f"the adaptive cubature stopped at its cell cap after {cells:,} cells "
+                  f"(max_cells={cap:,}): raise max_cells (memory grows with it), use a "
+                  "smaller range of n, or a looser tol" if capped else
+                  "raise max_cells or loosen tol")
+    elif default and model.is_potential:
+        advice = "pass method='adaptive'"
+    elif not model.is_potential:
+        advice = ("use a finer grid (graded_grid with a smaller min_width or more panels) or "
+                  "a smaller range of n")
+    else:
+        advice = ("use a finer grid (more points per axis, or graded_grid toward the zero "
+                  "set), drop the grid argument (the default switches to adaptive cubature), "
+                  "or pass method='adaptive'")
+    msgs.append(f"{model.name}: the estimated quadrature error exceeds tol={tol:g} for "
+                f"{'; '.join(parts)} (largest error of log Z: {worst:.2g}, method "
+                f"{used!r}); the numbers may be off by that much: {advice}")
+    return msgs
 
 
 def _combine(out: dict, k: int, grid: QuadratureGrid, pairs, keep_density: bool) -> dict:
@@ -587,4 +807,4 @@ def log_density_at(model: Model, w, n: float, *, beta: float = 1.0,
     return (model.log_prior(flat) - n * beta * ln).reshape(w.shape[:-1])
 
 
-__all__ = ["ExactPosterior", "exact_posterior", "log_density_at"]
+__all__ = ["ExactPosterior", "QuadratureWarning", "exact_posterior", "log_density_at"]

@@ -225,9 +225,12 @@ def check_convergence(tree, *, warn: bool = True) -> list[str]:
     if np.isfinite(s["rhat_max"]) and s["rhat_max"] > RHAT_MAX:
         msgs.append(
             f"R-hat = {s['rhat_max']:.3f} > {RHAT_MAX}: the chains disagree. Run longer "
-            f"(num_warmup, num_samples); if it persists the posterior is multimodal and the "
-            f"chains sit in different basins (NUTS does not jump between them) — for d <= 3 use "
-            f"exact_posterior, or compare region masses per chain")
+            f"(num_warmup, num_samples); if it persists the posterior is multimodal (chains sit "
+            f"in different basins; NUTS does not jump between them) or singular (minima meeting "
+            f"in a cross, e.g. y = a·tanh(bx) at a = b = 0: NUTS visits the arms unevenly and the "
+            f"variances come out too small). For d <= 3 use exact_posterior; otherwise sample "
+            f"with slt_sim.replica_exchange(model, ladder, data=..., keep_draws=True), "
+            f"whose swaps through small n repopulate every arm")
     ess_min = ESS_PER_CHAIN_MIN * s["chains"]
     worst = min(s["ess_bulk_min"], s["ess_tail_min"])
     if worst < ess_min:

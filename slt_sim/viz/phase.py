@@ -17,7 +17,7 @@ def _fmt_n(n: float) -> str:
 
 
 def plot_posterior_snapshots(post: ExactPosterior, indices=None, *, log_scale: bool = False,
-                             xlim=None, bins: int = 160, loss=None,
+                             xlim=None, bins: int = 160, loss=None, zoom: bool = True,
                              fig: Figure | None = None) -> Figure:
     """One panel per n: the 1-D posterior mass per bin, or the 2-D density as a heatmap.
 
@@ -30,6 +30,9 @@ def plot_posterior_snapshots(post: ExactPosterior, indices=None, *, log_scale: b
       log_scale: draw log density (2-D) / a log y axis (1-D).
       xlim: x range for 1-D panels (default: the grid box); bins: bins across it.
       loss: optional vectorised function x ↦ L(x) drawn in grey behind 1-D panels.
+      zoom: 1-D only — above the bars, one inset per basin holding ≥ 1 % of the mass, zoomed to
+        that basin's own width (mean ± 5 sd), with its mass: a narrow spike and a wide bump are
+        both visible as shapes, and the jump between them reads at a glance.
     """
     dim = post.grid.dim
     idx = list(range(min(len(post.ns), 6))) if indices is None else list(indices)
@@ -49,7 +52,9 @@ def plot_posterior_snapshots(post: ExactPosterior, indices=None, *, log_scale: b
                       mass[inside])
             ax.bar(edges[:-1], per_bin, width=np.diff(edges), align="edge", color="tab:blue",
                    label="posterior mass per bin")
-            ax.set_ylim(0, 1.05)
+            ax.set_ylim(0, 1.6 if zoom else 1.05)
+            if zoom:
+                _basin_insets(ax, x, post.log_marginals[0][i], mass, lo, hi)
             ax.set_xlim(lo, hi)
             ax.set_xlabel("w")
             if loss is not None:
@@ -80,6 +85,36 @@ def plot_posterior_snapshots(post: ExactPosterior, indices=None, *, log_scale: b
         ax.set_title(f"n = {_fmt_n(n)}" + (f"\n{label}" if label else ""), fontsize=9)
     fig.suptitle(f"posterior of {post.model_name}", fontsize=10)
     return fig
+
+
+def _basin_insets(ax, x, log_density, mass, lo, hi, min_mass: float = 0.01) -> None:
+    """Insets above a 1-D panel, one per basin (a run of nodes holding mass, split at gaps)."""
+    keep = np.flatnonzero((mass > 1e-6 * mass.sum()) & (x >= lo) & (x <= hi))
+    if keep.size == 0:
+        return
+    gap = 0.05 * (hi - lo)
+    groups = np.split(keep, np.flatnonzero(np.diff(x[keep]) > gap) + 1)
+    basins = [g for g in groups if mass[g].sum() >= min_mass][:3]
+    width = 0.9 / max(len(basins), 1)
+    for k, g in enumerate(basins):
+        m = mass[g] / mass[g].sum()
+        mu = float(np.sum(m * x[g]))
+        sd = float(np.sqrt(max(np.sum(m * (x[g] - mu) ** 2), 1e-300)))
+        window = (x >= mu - 5 * sd) & (x <= mu + 5 * sd)
+        centre = 0.0 if abs(mu) < 1e-6 * (hi - lo) else float(f"{mu:.3g}")
+        inset = ax.inset_axes([0.05 + k * width, 0.64, width - 0.05, 0.3])
+        dens = np.exp(log_density[window] - np.max(log_density[window]))
+        shift = x[window] - centre
+        inset.fill_between(shift, dens, color="tab:blue", alpha=0.6, lw=0)
+        inset.plot(shift, dens, color="tab:blue", lw=1)
+        inset.set_xlim(mu - centre - 5 * sd, mu - centre + 5 * sd)
+        inset.set_ylim(0, 1.15)
+        inset.set_yticks([])
+        inset.tick_params(labelsize=6, pad=1)
+        inset.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3), useOffset=False)
+        inset.xaxis.get_offset_text().set_fontsize(6)
+        inset.locator_params(axis="x", nbins=3)
+        inset.set_title(f"w − {centre:g}: mass {mass[g].sum():.2f}", fontsize=7, pad=2)
 
 
 def plot_region_masses(sweep: PhaseSweep, *, fig: Figure | None = None, ax=None) -> Figure:
@@ -125,9 +160,11 @@ def plot_region_free_energies(sweep: PhaseSweep, model, *, fig: Figure | None = 
                                    sweep.constants.get(r.name, 0.0))
         laws[r.name] = law
         exact = post.region_free_energy(r.name) - law.loss * ns
-        ax.plot(ns, exact, color=col, lw=2, label=f"{r.name}: exact")
+        ax.plot(ns, exact, color=col, lw=5, alpha=0.35, label=f"{r.name}: exact")
         ok = ns > (np.e if r.m > 1 else 0)
-        ax.plot(ns[ok], law.free_energy(ns[ok]) - law.loss * ns[ok], color=col, ls="--", lw=1,
+        # the law on top, thin and dark with sparse markers: visible where it overlays exact
+        ax.plot(ns[ok], law.free_energy(ns[ok]) - law.loss * ns[ok], color=col, ls="--",
+                lw=1.3, marker="o", ms=3, markevery=max(1, int(ok.sum()) // 12), zorder=3,
                 label=f"{r.name}: λ = {r.lam}, m = {r.m} law")
     ax.set_xscale("log")
     ax.set_xlabel("n")
@@ -137,16 +174,20 @@ def plot_region_free_energies(sweep: PhaseSweep, model, *, fig: Figure | None = 
     if sweep.pair is not None:
         a, b = sweep.pair
         gap = post.region_free_energy(b) - post.region_free_energy(a)
-        ax2.plot(ns, gap, color="k", lw=2, label=f"exact F({b}) − F({a})")
+        ax2.plot(ns, gap, color="k", lw=5, alpha=0.3, label=f"exact F({b}) − F({a})")
         ok = ns > np.e
-        ax2.plot(ns[ok], laws[b].free_energy(ns[ok]) - laws[a].free_energy(ns[ok]), color="k",
-                 ls="--", lw=1, label="free-energy formula")
+        ax2.plot(ns[ok], laws[b].free_energy(ns[ok]) - laws[a].free_energy(ns[ok]),
+                 color="tab:orange", ls="--", lw=1.5, marker="o", ms=3,
+                 markevery=max(1, int(ok.sum()) // 12), zorder=3, label="free-energy formula")
         ax2.axhline(0, color="0.6", lw=0.8)
         if sweep.critical_n_exact:
             ax2.axvline(sweep.critical_n_exact, color="tab:red", lw=1,
                         label=f"critical n = {_fmt_n(sweep.critical_n_exact)}")
-        lim = np.nanmax(np.abs(gap[ns <= 10 * (sweep.critical_n_exact or ns.max())]))
-        ax2.set_ylim(-1.1 * lim, 1.1 * lim)
+        # the range where the sign change happens: |gap| up to 3× its largest value before n_c
+        before = gap[ns <= (sweep.critical_n_exact or ns.max())]
+        lim = 3.0 * max(np.nanmax(np.abs(before)), 1.0)
+        ax2.set_ylim(-lim, lim)
+        ax2.set_xlim(ns.min(), min(ns.max(), 30 * (sweep.critical_n_exact or ns.max())))
         ax2.set_xscale("log")
         ax2.set_xlabel("n")
         ax2.set_ylabel("free-energy gap")

@@ -6,9 +6,18 @@ The SGLD estimator (Lau et al. 2023; see :func:`~slt_sim.measure.llc.estimate_ll
 
 depends on the step size ε (too large: over-dispersed chains, λ̂ biased up, divergences), the
 localisation γ (too large: chains confined, λ̂ biased down) and nβ. Left: the chains' traces of
-nβ(L − L(w*)) at the current setting (their mean is λ̂), with theory's λ. Right: the
+nβ(L − L(w*)) at the current setting (their mean is λ̂), against the quantity the estimator
+targets — the exact value of nβ(E[L] − L(w*)) under the same localised posterior at this nβ
+and γ (grid quadrature, d ≤ 3) — with theory's λ, its nβ → ∞ limit, beside it. Right: the
 calibration map of :func:`~slt_sim.measure.calibrate.calibrate_llc` (λ̂ against ε for each γ,
-failing settings crossed, the recommendation circled) with the current setting marked.
+failing settings crossed, the recommendation circled, or "calibration failed" when no setting
+passed) with the current setting marked.
+
+The explorer opens on a²b² at nβ = 1,000 with SGNHT, ε = 3e-4, γ = 1: a setting that passes the
+calibration's checks there, whose λ̂ lands within a few % of its exact target (≈ 0.39; theory's
+1/2 is reached only slowly, as λ − (m − 1)/log nβ for m = 2). SGNHT's momentum moves along the
+flat axes of a normal crossing; plain SGLD at the same ε and run length (1,000 draws) has not
+mixed along them and reads about 0.28 ± 0.06 — pick it in the sampler menu to see that.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ import jax
 import numpy as np
 
 from .. import _validate as v
-from ..measure.calibrate import CalibrationResult, calibrate_llc
+from ..measure.calibrate import CalibrationResult, calibrate_llc, exact_localized_llc
 from ..measure.llc import LLCResult, estimate_llc
 from ..models import normal_crossing, polynomial, quadratic
 from ..models.base import Model
@@ -32,17 +41,20 @@ LANDSCAPES = {
 }
 NBETA_CHOICES = (100, 300, 1_000, 3_000, 10_000, 30_000, 100_000)
 CHAIN_CHOICES = (2, 4, 8, 16)
+#: samplers offered (label → estimate_llc's sampler name); the first is the default
+SAMPLER_CHOICES = {"SGNHT": "sgnht", "SGLD": "sgld", "RMSProp-SGLD": "rmsprop-sgld",
+                   "MALA": "mala"}
 #: data count passed to the estimator (potentials: it only sets the default nβ, overridden here)
 N_DATA = 100_000
 #: draws of the explorer's runs and of its calibration sweep (kept small: every move reruns)
 NUM_DRAWS, NUM_BURNIN = 1000, 200
-CAL_DRAWS, CAL_BURNIN = 300, 100
+CAL_DRAWS, CAL_BURNIN = NUM_DRAWS, NUM_BURNIN      # the map shows runs as long as the explorer's
 
 
 class LLCExplorer(TwoPanelExplorer):
-    r"""Interactive LLC estimation: step size, localisation, nβ, chains → traces, λ̂, warnings.
+    r"""Interactive LLC estimation: sampler, step size, localisation, nβ, chains → traces, λ̂.
 
-    Every ε or γ move reruns :func:`estimate_llc` (SGLD, ``chains`` × 1000 draws after 200
+    Every ε or γ move reruns :func:`estimate_llc` (``chains`` × 1000 draws after 200
     burn-in, key 0; compiled once per landscape and chain count, so a move costs the sampling
     only). The calibration map is computed once per landscape, nβ and chain count (a progress
     bar shows; ~10 s) and cached.
@@ -51,17 +63,21 @@ class LLCExplorer(TwoPanelExplorer):
       model: a potential (any dimension) with its minimum at the origin; it is added to the
         picker and selected (default: the normal crossing a²b²).
       step_size, localization, nbeta, chains: the initial setting.
+      sampler: ``"sgnht"`` (default), ``"sgld"``, ``"rmsprop-sgld"`` or ``"mala"``.
 
     Attributes:
       model, w_star: the model and the point (the origin).
       result: the :class:`LLCResult` at the current setting.
+      target: the exact localised target nβ(E[L] − L(w*)) at the current nβ and γ (d ≤ 3),
+        else None.
       calibration: the :class:`CalibrationResult` for the current landscape, nβ and chains.
     """
 
     width_ratios = (1.0, 1.1)
 
-    def __init__(self, model: Model | None = None, *, step_size: float = 1e-4,
-                 localization: float = 1.0, nbeta: int = 1_000, chains: int = 4):
+    def __init__(self, model: Model | None = None, *, step_size: float = 3e-4,
+                 localization: float = 1.0, nbeta: int = 1_000, chains: int = 4,
+                 sampler: str = "sgnht"):
         self._constructors = dict(LANDSCAPES)
         if model is not None:
             _check_llc_model(model)
@@ -75,8 +91,12 @@ class LLCExplorer(TwoPanelExplorer):
             raise ValueError(f"nbeta must be one of {NBETA_CHOICES}, got {nbeta!r}")
         if chains not in CHAIN_CHOICES:
             raise ValueError(f"chains must be one of {CHAIN_CHOICES}, got {chains!r}")
+        labels = {name: label for label, name in SAMPLER_CHOICES.items()}
+        if sampler not in labels:
+            raise ValueError(f"sampler must be one of {list(labels)}, got {sampler!r}")
         self._models: dict = {}
         self._calibrations: dict = {}
+        self._targets: dict = {}
         style = {"description_width": "initial"}
         self.landscape_picker = widgets.Dropdown(options=list(self._constructors), value=label,
                                                  description="landscape", style=style,
@@ -91,16 +111,21 @@ class LLCExplorer(TwoPanelExplorer):
             options=NBETA_CHOICES, value=nbeta, description="nβ", continuous_update=False)
         self.chains_slider = widgets.SelectionSlider(
             options=CHAIN_CHOICES, value=chains, description="chains", continuous_update=False)
+        self.sampler_picker = widgets.Dropdown(options=list(SAMPLER_CHOICES),
+                                               value=labels[sampler], description="sampler",
+                                               layout=widgets.Layout(width="14em"))
         super().__init__([[self.landscape_picker, self.nbeta_slider, self.chains_slider],
-                          [self.step_slider, self.localization_slider]])
+                          [self.sampler_picker, self.step_slider, self.localization_slider]])
         self.add_class("slt-llc-explorer")
         for w, name in ((self.landscape_picker, "landscape"), (self.step_slider, "step"),
                         (self.localization_slider, "localization"),
-                        (self.nbeta_slider, "nbeta"), (self.chains_slider, "chains")):
+                        (self.nbeta_slider, "nbeta"), (self.chains_slider, "chains"),
+                        (self.sampler_picker, "sampler")):
             w.add_class(f"slt-control-{name}")
         self._observe(self.landscape_picker, self._on_setting)
         self._observe(self.nbeta_slider, self._on_setting)
         self._observe(self.chains_slider, self._on_setting)
+        self._observe(self.sampler_picker, self._on_setting)
         self._observe(self.step_slider, self._on_run)
         self._observe(self.localization_slider, self._on_run)
         self.model: Model
@@ -119,7 +144,7 @@ class LLCExplorer(TwoPanelExplorer):
                 "step_size": float(self.step_slider.value),
                 "localization": float(self.localization_slider.value),
                 "num_chains": int(self.chains_slider.value), "num_draws": NUM_DRAWS,
-                "num_burnin": NUM_BURNIN}
+                "num_burnin": NUM_BURNIN, "sampler": SAMPLER_CHOICES[self.sampler_picker.value]}
 
     def _on_setting(self) -> None:
         label = self.landscape_picker.value
@@ -129,7 +154,8 @@ class LLCExplorer(TwoPanelExplorer):
             self._models[label] = model
         self.model = self._models[label]
         self.w_star = np.zeros(self.model.dim)
-        key = (label, self.nbeta_slider.value, self.chains_slider.value)
+        sampler = SAMPLER_CHOICES[self.sampler_picker.value]
+        key = (label, self.nbeta_slider.value, self.chains_slider.value, sampler)
         if key not in self._calibrations:
             with self.busy(f"calibration map: {self.chains_slider.value} chains at 16 settings "
                            f"(ε × γ) plus MALA, nβ = {self.nbeta_slider.value:,} (about 10 s)…"):
@@ -137,13 +163,26 @@ class LLCExplorer(TwoPanelExplorer):
                     self.model, self.w_star, key=jax.random.key(0), n=N_DATA,
                     nbeta=float(self.nbeta_slider.value),
                     num_chains=int(self.chains_slider.value), num_draws=CAL_DRAWS,
-                    num_burnin=CAL_BURNIN)
+                    num_burnin=CAL_BURNIN, sampler=sampler)
         self.calibration = self._calibrations[key]
         self._on_run()
 
     def _on_run(self) -> None:
         self.result = estimate_llc(self.model, self.w_star, **self.run_settings())
+        self.target = self._exact_target()
         self._draw()
+
+    def _exact_target(self) -> float | None:
+        """The estimator's own target at this nβ and γ (exact quadrature; None for d > 3)."""
+        if self.model.dim > 3:
+            return None
+        key = (self.landscape_picker.value, self.nbeta_slider.value,
+               round(float(self.localization_slider.value), 12))
+        if key not in self._targets:
+            self._targets[key] = exact_localized_llc(
+                self.model, self.w_star, float(self.nbeta_slider.value),
+                float(self.localization_slider.value))
+        return self._targets[key]
 
     # ------------------------------------------------------------------ drawing
     def _static_key(self):
@@ -171,9 +210,12 @@ class LLCExplorer(TwoPanelExplorer):
             ax.plot(trace, lw=0.6, alpha=0.8, label="chains" if c == 0 else None)
         ax.axhline(r.llc_mean, color="k", lw=1.5,
                    label=f"λ̂ = {r.llc_mean:.3f} ± {r.llc_std:.3f}")
+        if self.target is not None:
+            ax.axhline(self.target, color="tab:green", lw=1.6,
+                       label=f"exact target at this nβ, γ = {self.target:.3f}")
         if self.model.lam is not None:
             ax.axhline(float(self.model.lam), color="tab:red", ls="--", lw=1.2,
-                       label=f"theory λ = {self.model.lam}")
+                       label=f"theory λ = {self.model.lam} (nβ → ∞)")
         finite = traces[np.isfinite(traces)]
         if not finite.size:
             ax.text(0.5, 0.5, "every chain diverged:\nsee the warnings below", ha="center",
@@ -181,21 +223,28 @@ class LLCExplorer(TwoPanelExplorer):
         else:
             lo, hi = np.percentile(finite, [0.5, 99.5])
             pad = 0.1 * (hi - lo + 1e-12)
-            ax.set_ylim(min(lo, 0.0) - pad, max(hi, float(self.model.lam or 0.0)) + pad)
+            top = max(hi, float(self.model.lam or 0.0), self.target or 0.0)
+            ax.set_ylim(min(lo, 0.0) - pad, top + pad)
         ax.set_xlabel("draw")
         ax.set_ylabel("nβ (L(w) − L(w*))")
         ax.legend(fontsize=7, loc="upper right")
-        subfig.suptitle(f"SGLD chains on {self.model.name}", fontsize=10)
+        subfig.suptitle(f"{self.sampler_picker.value} chains on {self.model.name}", fontsize=10)
 
     def _status_html(self) -> str:
         r = self.result
-        theory = "" if self.model.lam is None else f" (theory λ = {self.model.lam})"
-        head = (f"<b>λ̂</b> = {r.llc_mean:.4f} ± {r.llc_std:.4f}{theory} &nbsp;|&nbsp; "
+        target = "" if self.target is None else \
+            f" against its exact target {self.target:.4f} ({r.llc_mean / self.target - 1:+.1%})"
+        theory = "" if self.model.lam is None else f"; theory λ = {self.model.lam} as nβ → ∞"
+        head = (f"<b>λ̂</b> = {r.llc_mean:.4f} ± {r.llc_std:.4f}{target}{theory} &nbsp;|&nbsp; "
                 f"{r.num_chains} chains × {r.num_draws} draws, ε = {r.step_size:.2g}, "
                 f"γ = {r.localization:.3g}, nβ = {r.nbeta:,.0f}")
-        rec = self.calibration.recommended
-        head += (f" &nbsp;|&nbsp; <b>calibration recommends</b> ε = {rec['step_size']:.2g}, "
-                 f"γ = {rec['localization']:.3g}")
+        if self.calibration.passed:
+            rec = self.calibration.recommended
+            head += (f" &nbsp;|&nbsp; <b>calibration recommends</b> ε = "
+                     f"{rec['step_size']:.2g}, γ = {rec['localization']:.3g}")
+        else:
+            head += (" &nbsp;|&nbsp; <b style='color:#b00'>calibration failed:</b> no (ε, γ) "
+                     "of the map passed its checks — no setting is recommended")
         if r.warnings:
             items = "".join(f"<li>{w}</li>" for w in r.warnings)
             return head + f"<br><span style='color:#b05000'><b>warnings:</b><ul>{items}</ul></span>"
@@ -210,4 +259,4 @@ def _check_llc_model(model: Model) -> None:
                          f"data model: use estimate_llc / calibrate_llc directly")
 
 
-__all__ = ["CHAIN_CHOICES", "LANDSCAPES", "NBETA_CHOICES", "LLCExplorer"]
+__all__ = ["CHAIN_CHOICES", "LANDSCAPES", "NBETA_CHOICES", "SAMPLER_CHOICES", "LLCExplorer"]
