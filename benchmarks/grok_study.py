@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 import numpy as np
 

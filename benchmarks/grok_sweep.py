@@ -14,6 +14,7 @@ import argparse
 import json
 import time
 
+import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 import numpy as np
 
