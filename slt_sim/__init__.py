@@ -34,9 +34,11 @@ from . import models, theory  # noqa: E402
 from .data import load_scaling_curve  # noqa: E402
 from .dynamics import (  # noqa: E402
     compare,
+    critical_dataset_size,
     detect_transitions,
     llc_trajectory,
     polca,
+    train_grokking,
     train_sgd,
     train_to_minimum,
 )
@@ -69,6 +71,7 @@ __all__ = [
     "bnsl",
     "calibrate_llc",
     "compare",
+    "critical_dataset_size",
     "detect_transitions",
     "estimate_llc",
     "exact_posterior",
@@ -86,6 +89,7 @@ __all__ = [
     "sample_posterior",
     "theory",
     "thermodynamic_free_energy",
+    "train_grokking",
     "train_sgd",
     "train_to_minimum",
     "uniform_grid",

@@ -12,7 +12,8 @@ import sys
 
 #: modules of slt_sim.cli that define subcommands (each has ``register(subparsers)``)
 SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "theory_cmd", "phase", "free_energy", "llc", "sgd",
-                                      "tms", "lambda_cmd", "bnsl", "info", "polca")
+                                      "tms", "lambda_cmd", "bnsl", "info", "polca",
+                                      "grok")
 
 
 def build_parser() -> argparse.ArgumentParser:

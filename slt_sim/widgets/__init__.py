@@ -5,9 +5,11 @@ cell) to use it. Figures are rendered as PNG into an ``ipywidgets.Image``; every
 update synchronously, so code can drive an explorer by setting ``slider.value``.
 """
 
+from .grokking import GrokkingExplorer, GrokkingSettings
 from .llc import LLCExplorer
 from .phase import PhaseExplorer
 from .tms import TMSExplorer, TMSSettings
 from .volume import VolumeExplorer
 
-__all__ = ["LLCExplorer", "PhaseExplorer", "TMSExplorer", "TMSSettings", "VolumeExplorer"]
+__all__ = ["GrokkingExplorer", "GrokkingSettings", "LLCExplorer", "PhaseExplorer", "TMSExplorer",
+           "TMSSettings", "VolumeExplorer"]
