@@ -34,7 +34,9 @@ from . import models, theory  # noqa: E402
 from .dynamics import (  # noqa: E402
     compare,
     detect_transitions,
+    learning_times,
     llc_trajectory,
+    train_capabilities,
     train_sgd,
     train_to_minimum,
 )
@@ -54,6 +56,7 @@ __version__ = "0.1.0"
 
 __all__ = ["CalibrationResult", "Data", "LLCResult", "Model", "calibrate_llc", "compare",
            "detect_transitions", "estimate_llc", "exact_posterior", "free_energy_lambda",
-           "graded_grid", "llc_trajectory", "models", "multi_temperature_lambda", "phase_sweep",
-           "sample_posterior", "theory", "thermodynamic_free_energy", "train_sgd",
-           "train_to_minimum", "uniform_grid", "volume_scaling", "wbic", "__version__"]
+           "graded_grid", "learning_times", "llc_trajectory", "models",
+           "multi_temperature_lambda", "phase_sweep", "sample_posterior", "theory",
+           "thermodynamic_free_energy", "train_capabilities", "train_sgd", "train_to_minimum",
+           "uniform_grid", "volume_scaling", "wbic", "__version__"]

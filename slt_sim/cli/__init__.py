@@ -12,7 +12,7 @@ import sys
 
 #: modules of slt_sim.cli that define subcommands (each has ``register(subparsers)``)
 SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "theory_cmd", "phase", "free_energy", "llc", "sgd",
-                                      "tms", "lambda_cmd")
+                                      "tms", "lambda_cmd", "grouped")
 
 
 def build_parser() -> argparse.ArgumentParser:

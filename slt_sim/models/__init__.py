@@ -11,11 +11,12 @@ from .potentials import (
                          two_basins_2d,
 )
 from .priors import SymmetricPowerPrior, gaussian, uniform_box
+from .sparse_parity import multitask_sparse_parity
 from .superposition import classify_phase, kgon, kgon_plus, toy_superposition
 
 __all__ = [
     "Data", "Model", "Region", "KNOWN_POTENTIALS", "SymmetricPowerPrior", "deep_linear_network",
     "gaussian", "normal_crossing", "polynomial", "quadratic", "reduced_rank_regression",
     "tanh_network", "two_basins_1d", "two_basins_2d", "uniform_box",
-    "classify_phase", "kgon", "kgon_plus", "toy_superposition",
+    "classify_phase", "kgon", "kgon_plus", "toy_superposition", "multitask_sparse_parity",
 ]

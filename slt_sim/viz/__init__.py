@@ -1,6 +1,7 @@
 """Figures (matplotlib ``Figure`` objects, never pyplot state) and, in ``slt_sim.widgets``,
 interactive explorers. Plotting only reads engine results."""
 
+from .grouped import plot_learning_times, plot_task_curves
 from .mcmc import plot_energy_slope, plot_learning_curve, plot_nuts_vs_exact
 from .phase import (
                     plot_free_energy,
@@ -12,6 +13,7 @@ from .sgd import plot_sgd_vs_bayes, plot_training_curves, plot_trajectories
 from .volume import plot_sublevel_set, plot_volume_scaling
 
 __all__ = ["plot_energy_slope", "plot_free_energy", "plot_learning_curve", "plot_nuts_vs_exact",
+           "plot_learning_times", "plot_task_curves",
            "plot_posterior_snapshots", "plot_region_free_energies",
            "plot_region_masses", "plot_sgd_vs_bayes", "plot_sublevel_set", "plot_training_curves",
            "plot_trajectories", "plot_volume_scaling"]
