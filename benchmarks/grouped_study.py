@@ -23,7 +23,7 @@ import jax
 import numpy as np
 
 from slt_sim import models
-from slt_sim.dynamics import detect_transitions, train_capabilities
+from slt_sim.dynamics import detect_transitions, learning_times, train_capabilities
 from slt_sim.viz import plot_learning_times, plot_task_curves
 
 OBJECTIVES = {"mean": "mean", "grouped": "grouped", "clustered": "clustered", "svd": "svd",
@@ -80,6 +80,11 @@ def main():
         print(f"aggregate curve: learning step {[fmt(x) for x in agg.learning_step]}, "
               f"width {[fmt(x) for x in agg.width]}, drops detected {drops}, "
               f"final loss {np.round(r.loss[:, -1], 3).tolist()}")
+        for hi, lo in ((0.4, 0.1), (0.3, 0.05)):  # the lower part of the aggregate fall
+            w = learning_times(r.loss, r.steps, threshold=lo, start_level=hi).width
+            summary[label][f"aggregate_width_{hi}_{lo}"] = w.tolist()
+            print(f"aggregate width from {hi} to {lo}: {[fmt(x) for x in w]} "
+                  f"(median {med(w)})")
     os.makedirs(args.out, exist_ok=True)
     fig = plot_task_curves(results)
     fig.savefig(os.path.join(args.out, "grouped_tasks.png"), dpi=110)

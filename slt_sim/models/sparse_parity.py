@@ -56,7 +56,7 @@ def task_ids(x: Array, num_tasks: int) -> Array:
     return jnp.argmax(x[..., :num_tasks], axis=-1).astype(jnp.int32)
 
 
-def multitask_sparse_parity(num_tasks: int = 5, n_bits: int = 12, k: int = 3,
+def multitask_sparse_parity(num_tasks: int = 5, n_bits: int = 16, k: int = 3,
                             alpha: float = 0.4, hidden: int = 64, *, subset_seed: int = 0,
                             prior_scale: float = 1.0) -> Model:
     r"""The multitask sparse-parity data model with a one-hidden-layer ReLU MLP.

@@ -14,8 +14,8 @@ from .sgd import _colour
 def _as_dict(results) -> dict:
     if isinstance(results, Mapping):
         return dict(results)
-    return {results.settings.get("objective", {}).get("name", "run")
-            if isinstance(results.settings.get("objective"), dict) else "mean": results}
+    obj = results.settings.get("objective", "mean")
+    return {obj.get("name", "run") if isinstance(obj, dict) else str(obj): results}
 
 
 def plot_task_curves(results, *, fig: Figure | None = None) -> Figure:
@@ -26,8 +26,13 @@ def plot_task_curves(results, *, fig: Figure | None = None) -> Figure:
         start level θ_start are drawn as dashed lines, chance (log 2) as a dotted one.
     """
     res = _as_dict(results)
-    fig = fig or Figure(figsize=(3.0 * len(res) + 0.6, 3.2), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(res), sharey=True, squeeze=False)[0])
+    cols = min(3, len(res))
+    rows = -(-len(res) // cols)
+    fig = fig or Figure(figsize=(3.6 * cols + 0.4, 2.9 * rows + 0.3), layout="constrained")
+    grid = fig.subplots(rows, cols, sharey=True, squeeze=False)
+    axes = grid.ravel()
+    for ax in axes[len(res):]:
+        ax.set_visible(False)
     for ax, (label, r) in zip(axes, res.items()):
         for g in range(r.num_groups):
             for s in range(r.group_loss.shape[0]):
@@ -39,9 +44,10 @@ def plot_task_curves(results, *, fig: Figure | None = None) -> Figure:
         ax.axhline(np.log(2), color="0.5", ls=":", lw=0.8)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("step")
-    axes[0].set_ylabel("task loss (eval set)")
+    for row in grid:
+        row[0].set_ylabel("task loss (eval set)")
     axes[0].set_ylim(0, 0.85)
-    axes[-1].legend(fontsize=7, loc="upper right")
+    axes[0].legend(fontsize=7, loc="upper right")
     return fig
 
 
