@@ -23,7 +23,7 @@ def test_tutorials_are_present_and_stored_without_outputs():
     names = [p.name for p in NOTEBOOKS]
     print(f"\n{len(names)} notebooks: {names}")
     present = {int(n[:2]) for n in names if n[:2].isdigit()}
-    for i in sorted(present | set(range(1, 8)) | {9}):
+    for i in sorted(present | set(range(1, 12))):
         assert any(n.startswith(f"{i:02d}_") for n in names), f"tutorial {i} is missing"
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)

@@ -13,7 +13,7 @@ import sys
 #: modules of slt_sim.cli that define subcommands (each has ``register(subparsers)``)
 SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "theory_cmd", "phase", "free_energy", "llc", "sgd",
                                       "tms", "lambda_cmd", "bnsl", "info", "polca",
-                                      "grok")
+                                      "grok", "grouped")
 
 
 def build_parser() -> argparse.ArgumentParser:

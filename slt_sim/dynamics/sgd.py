@@ -128,6 +128,7 @@ class _Objective:
     region_names: tuple[str, ...]
     sample_data: Callable | None  # (key, n) -> data pytree (per-seed data)
     sample_init: Callable | None  # key -> params (prior)
+    per_sample: Callable | None = None  # (params, batch) -> (B,) per-sample losses
 
 
 def _model_objective(model: Model) -> _Objective:
@@ -143,15 +144,25 @@ def _model_objective(model: Model) -> _Objective:
 
         def sample_data(key, n):
             return model.sample_data(key, n)
+
+        def per_sample(w, batch):
+            return jax.vmap(model.loss, in_axes=(None, 0, 0))(w, batch.x, batch.y)
     pop = model.population_loss if (not model.is_potential and
                                      model.population_loss is not None) else None
     # a model may offer a faster equivalent of region_index (one pass over all regions)
     region_fn = (model.extra.get("region_index") or model.region_index) if model.regions else None
     return _Objective(model, batch_loss, full_loss, pop, region_fn, model.region_names,
-                      sample_data, lambda key: model.sample_prior(key))
+                      sample_data, lambda key: model.sample_prior(key),
+                      None if model.is_potential else per_sample)
 
 
-def _user_objective(loss: Callable, has_data: bool, region_fn, region_names) -> _Objective:
+def _user_objective(loss: Callable, has_data: bool, region_fn, region_names,
+                    per_sample: bool = False) -> _Objective:
+    if per_sample:  # the loss returns per-sample losses (B,): train_sgd(..., objective=...)
+        def batch_loss(params, batch):
+            return jnp.mean(loss(params, batch))
+        return _Objective(loss, batch_loss, batch_loss, None, region_fn, tuple(region_names),
+                          None, None, loss)
     if has_data:
         def batch_loss(params, batch):
             return loss(params, batch)
@@ -178,7 +189,7 @@ def _num_samples(data) -> int:
 @functools.lru_cache(maxsize=32)
 def _runner(objective: _Objective, opt_spec, num_segments: int, n: int | None,
             batch_size: int | None, per_seed_data: bool, init_mode: str,
-            init_fn: Callable | None, noisy: bool):
+            init_fn: Callable | None, noisy: bool, train_objective=None):
     """Compile one trajectory function for a static configuration (cached)."""
 
     def make_opt(hyper):
@@ -210,11 +221,25 @@ def _runner(objective: _Objective, opt_spec, num_segments: int, n: int | None,
                 for x, kk in zip(leaves, ks)])
         opt = make_opt(hyper)
         grad_fn = jax.grad(objective.batch_loss)
+        if train_objective is not None:  # a grouped / SVD / DRO objective over ℓ(x), x ∈ B
+            per_sample = objective.per_sample
+            # own key streams, so the minibatches are those of a run without an objective
+            k_obj, k_obj_batch = jax.random.fold_in(k_init, 1), jax.random.fold_in(k_init, 2)
+            obj_state0 = train_objective.init(w0, minibatch(data, k_obj_batch), k_obj)
+
+            def objective_grad(w, batch, obj_state):
+                obj_state = train_objective.update(obj_state, w, batch, per_sample)
+                g = jax.grad(lambda p: train_objective.value(per_sample(p, batch), obj_state,
+                                                             batch))(w)
+                return g, obj_state
 
         def step(_, carry):
-            w, state, k = carry
+            w, state, k = carry[:3]
             k, kb, kn = jax.random.split(k, 3)
-            g = grad_fn(w, minibatch(data, kb))
+            if train_objective is None:
+                g = grad_fn(w, minibatch(data, kb))
+            else:
+                g, obj_state = objective_grad(w, minibatch(data, kb), carry[3])
             if noisy:
                 leaves, tree = jax.tree_util.tree_flatten(g)
                 kk = jax.random.split(kn, len(leaves))
@@ -222,14 +247,19 @@ def _runner(objective: _Objective, opt_spec, num_segments: int, n: int | None,
                     x + hyper["noise"] * jax.random.normal(q, x.shape, x.dtype)
                     for x, q in zip(leaves, kk)])
             updates, state = opt.update(g, state, w)
-            return optax.apply_updates(w, updates), state, k
+            if train_objective is None:
+                return optax.apply_updates(w, updates), state, k
+            return optax.apply_updates(w, updates), state, k, obj_state
 
         def segment(carry, length):
             carry = jax.lax.fori_loop(0, length, step, carry)
             return carry, record(carry[0], data)
 
         first = record(w0, data)
-        _, rest = jax.lax.scan(segment, (w0, opt.init(w0), k_run), segments)
+        carry0 = (w0, opt.init(w0), k_run)
+        if train_objective is not None:
+            carry0 = carry0 + (obj_state0,)
+        _, rest = jax.lax.scan(segment, carry0, segments)
         return jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b], axis=0),
                                       first, rest)
 
@@ -285,7 +315,7 @@ def train_sgd(model_or_loss: Model | Callable,
               checkpoints: int | Sequence[int] = 101, checkpoint_spacing: str = "linear",
               gradient_noise: float = 0.0, region_fn: Callable | None = None,
               region_names: Sequence[str] = (), divergence_threshold: float = 1e8,
-              devices=None) -> SGDResult:
+              devices=None, objective=None) -> SGDResult:
     r"""Run SGD (any optax optimizer) from many seeds at once; record checkpoints.
 
     Each seed minimises the empirical loss L_n(w) = (1/n) Σ ℓ(w; x_i, y_i) of its data (a
@@ -319,6 +349,12 @@ def train_sgd(model_or_loss: Model | Callable,
       divergence_threshold: a loss above this (or any non-finite value) marks a run diverged.
       devices: devices to shard the seeds over (default: all of ``jax.devices()``; the largest
         number of them that divides ``num_seeds`` is used). Results do not depend on it.
+      objective: an :class:`~slt_sim.dynamics.objectives.Objective` (grouped, gradient-
+        clustered, SVD-grouped, group DRO, ...) to minimise instead of the mean minibatch
+        loss: each step updates its state on the minibatch, then follows the gradient of its
+        value. Needs per-sample losses: a data model, or a user loss that returns them,
+        shape (B,). The recorded ``loss`` stays the mean loss L_n, so runs under different
+        objectives are comparable.
 
     Returns:
       :class:`SGDResult` with parameters, loss and region at every checkpoint of every seed and
@@ -357,6 +393,7 @@ def train_sgd(model_or_loss: Model | Callable,
 
     # objective and data ------------------------------------------------------------------
     per_seed = bool(data_per_seed)
+    train_objective = _check_train_objective(objective, model_or_loss, data)
     if isinstance(model_or_loss, Model):
         model = model_or_loss
         objective = _objective_for(model)
@@ -387,7 +424,8 @@ def train_sgd(model_or_loss: Model | Callable,
                             "a function key -> params")
         if region_fn is not None and not region_names:
             raise ValueError("region_names must name the regions that region_fn indexes")
-        objective = _user_objective(model_or_loss, data is not None, region_fn, region_names)
+        objective = _user_objective(model_or_loss, data is not None, region_fn, region_names,
+                                    per_sample=train_objective is not None)
         n = None if data is None else _num_samples(data)
     else:
         raise TypeError(f"model_or_loss must be a slt_sim Model or a loss function, got "
@@ -416,7 +454,7 @@ def train_sgd(model_or_loss: Model | Callable,
 
     # run ----------------------------------------------------------------------------------
     runner = _runner(objective, opt_spec, len(steps) - 1, n, batch_size, per_seed, init_mode,
-                     init_fn, noise > 0)
+                     init_fn, noise > 0, train_objective)
     seed_keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(S))
     sharding = seed_sharding(S, devices)
     if sharding is not None:
@@ -448,7 +486,8 @@ def train_sgd(model_or_loss: Model | Callable,
                 "batch_size": batch_size, "data_per_seed": per_seed, "init": init_mode,
                 "init_noise": jitter, "gradient_noise": noise,
                 "devices": 1 if sharding is None else len(sharding.mesh.devices.ravel()),
-                "model": getattr(model_or_loss, "name", getattr(model_or_loss, "__name__", "loss"))}
+                "model": getattr(model_or_loss, "name", getattr(model_or_loss, "__name__", "loss")),
+                "objective": "mean" if train_objective is None else dict(train_objective.settings)}
     return SGDResult(steps=steps, params=params, loss=loss, population_loss=pop, region=region,
                      region_names=objective.region_names, diverged=diverged,
                      diverged_step=first_bad, settings=settings,
@@ -474,6 +513,24 @@ def _objective_for(model: Model) -> _Objective:
     obj = _model_objective(model)
     _OBJECTIVES[id(model)] = (model, obj)
     return obj
+
+
+def _check_train_objective(objective, model_or_loss, data):
+    """The objective of a run (None: the mean loss), checked against the model / loss."""
+    if objective is None:
+        return None
+    from .objectives import Objective
+
+    if not isinstance(objective, Objective):
+        raise TypeError(f"objective must be a slt_sim.dynamics.objectives.Objective, got "
+                        f"{type(objective).__name__}")
+    if isinstance(model_or_loss, Model) and model_or_loss.is_potential:
+        raise ValueError(f"objective needs per-sample losses, but model {model_or_loss.name} "
+                         "is a potential (no data)")
+    if not isinstance(model_or_loss, Model) and data is None:
+        raise ValueError("objective needs data: a user loss must take (params, batch) and "
+                         "return per-sample losses, shape (B,)")
+    return objective
 
 
 def _point_mode(init_arg, model_or_loss, S: int) -> str:

@@ -17,12 +17,22 @@ consecutive plateaus whose levels differ by at least ``min_change``; short or sl
 between (a ramp) belong to it. It records the last step of the plateau before, the first step of
 the plateau after, the step of the largest jump between segment means in between, the two levels
 and their difference (negative for a loss drop, positive for an LLC jump).
+
+For a capability measured by a loss that starts high and falls (a task's loss), simpler numbers
+say when and how fast it arrived (:func:`learning_times`): the *learning step* is the first
+checkpoint s_j with y_j ≤ ``threshold``, and the *transition width* is the number of steps
+between the first checkpoint with y ≤ ``start_level`` and the learning step,
+
+    t_learn = min{s_j : y_j ≤ θ},     width = t_learn − min{s_j : y_j ≤ θ_start},   θ < θ_start,
+
+both undefined (NaN) when the trace never reaches θ. Widths are resolved to the checkpoint
+spacing.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -91,6 +101,84 @@ class TransitionReport:
                              "kind": t.kind} for t in self.transitions],
             "noise": self.noise, "min_change": self.min_change,
         }
+
+
+@dataclass(frozen=True)
+class LearningTimes:
+    """When each trace first fell below a threshold, and how long its fall took.
+
+    Attributes:
+      steps: checkpoint steps (K,).
+      learning_step: first checkpoint step with trace ≤ ``threshold``, shape = the traces'
+        leading shape (e.g. (S, T) for S seeds × T tasks); NaN where never reached.
+      width: steps from the first checkpoint with trace ≤ ``start_level`` to the learning step
+        (same shape); NaN where never learned.
+      threshold, start_level: the two loss levels θ < θ_start.
+      settings: how the traces were made (free-form, JSON-ready).
+    """
+
+    steps: np.ndarray
+    learning_step: np.ndarray
+    width: np.ndarray
+    threshold: float
+    start_level: float
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def learned(self) -> np.ndarray:
+        """True where the trace reached the threshold."""
+        return np.isfinite(self.learning_step)
+
+    def spread(self, axis: int = -1) -> np.ndarray:
+        """Span max − min of the learning steps along ``axis`` (e.g. across tasks, per seed);
+        NaN where one of them was never learned (the span is then unknown, not small)."""
+        ls = self.learning_step
+        return np.where(np.all(np.isfinite(ls), axis=axis),
+                        np.nanmax(np.where(np.isfinite(ls), ls, -np.inf), axis=axis)
+                        - np.nanmin(np.where(np.isfinite(ls), ls, np.inf), axis=axis), np.nan)
+
+    def as_dict(self) -> dict:
+        def listed(a):
+            return [None if not np.isfinite(x) else int(x) for x in a.ravel()] if a.ndim <= 1 \
+                else [listed(row) for row in a]
+        return {"learning_steps": listed(np.asarray(self.learning_step)),
+                "widths": listed(np.asarray(self.width)), "threshold": self.threshold,
+                "start_level": self.start_level, "settings": dict(self.settings)}
+
+
+def learning_times(traces, steps, *, threshold: float, start_level: float,
+                   settings: dict | None = None) -> LearningTimes:
+    r"""Learning step and transition width of every trace (module docstring).
+
+    Args:
+      traces: loss values at checkpoints with the checkpoint axis LAST, shape (..., K)
+        (e.g. (S, T, K): seeds × tasks × checkpoints). A non-finite value counts as not below
+        any level.
+      steps: checkpoint steps (K,), strictly increasing.
+      threshold: θ, the level below which a capability counts as learned.
+      start_level: θ_start > θ, the level at which its fall counts as begun.
+      settings: recorded with the result.
+    """
+    y = np.asarray(traces, dtype=float)
+    s = np.asarray(steps)
+    if y.ndim < 1 or y.shape[-1] != s.shape[0] or s.ndim != 1:
+        raise ValueError(f"traces must have the checkpoint axis last, of length len(steps) = "
+                         f"{s.shape[0] if s.ndim == 1 else s.shape}, got shape {y.shape}")
+    if np.any(np.diff(s) <= 0):
+        raise ValueError("steps must be strictly increasing")
+    theta = v.as_float("threshold", threshold)
+    start = v.as_float("start_level", start_level)
+    if not start > theta:
+        raise ValueError(f"start_level must be > threshold = {theta:g}, got {start:g}")
+
+    def first_below(level):
+        below = np.isfinite(y) & (y <= level)
+        return np.where(np.any(below, axis=-1), s[np.argmax(below, axis=-1)].astype(float),
+                        np.nan)
+
+    t_learn = first_below(theta)
+    return LearningTimes(steps=s, learning_step=t_learn, width=t_learn - first_below(start),
+                         threshold=theta, start_level=start, settings=dict(settings or {}))
 
 
 def trace_noise(trace) -> float:

@@ -5,21 +5,39 @@ from .digit_addition import addition_carries, digit_addition
 from .modular import modular_addition
 from .networks import deep_linear_network, reduced_rank_regression, tanh_network
 from .potentials import (
-                         KNOWN_POTENTIALS,
-                         normal_crossing,
-                         polynomial,
-                         quadratic,
-                         two_basins_1d,
-                         two_basins_2d,
+    KNOWN_POTENTIALS,
+    normal_crossing,
+    polynomial,
+    quadratic,
+    two_basins_1d,
+    two_basins_2d,
 )
 from .priors import SymmetricPowerPrior, gaussian, uniform_box
+from .sparse_parity import multitask_sparse_parity
 from .superposition import classify_phase, kgon, kgon_plus, toy_superposition
 
 __all__ = [
-    "Data", "Model", "Region", "KNOWN_POTENTIALS", "SymmetricPowerPrior", "deep_linear_network",
-    "gaussian", "modular_addition", "normal_crossing", "polynomial", "quadratic",
-    "reduced_rank_regression",
-    "tanh_network", "two_basins_1d", "two_basins_2d", "uniform_box",
-    "classify_phase", "kgon", "kgon_plus", "toy_superposition", "addition_carries",
+    "addition_carries",
+    "classify_phase",
+    "Data",
+    "deep_linear_network",
     "digit_addition",
+    "gaussian",
+    "kgon",
+    "kgon_plus",
+    "KNOWN_POTENTIALS",
+    "Model",
+    "modular_addition",
+    "multitask_sparse_parity",
+    "normal_crossing",
+    "polynomial",
+    "quadratic",
+    "reduced_rank_regression",
+    "Region",
+    "SymmetricPowerPrior",
+    "tanh_network",
+    "toy_superposition",
+    "two_basins_1d",
+    "two_basins_2d",
+    "uniform_box",
 ]
