@@ -173,6 +173,12 @@ def test_sample_posterior_works_when_arviz_is_imported_first():
             "from slt_sim.posterior.mcmc import sample_posterior\n"
             "sample_posterior(slt_sim.models.normal_crossing((1, 1)), key=jax.random.key(0),"
             " n=100, num_warmup=20, num_samples=20, num_chains=1, warn=False)\n")
+    import os
+
+    import jax
+    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=jax.config.jax_compilation_cache_dir,
+               JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0.5",
+               JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")      # the session's compile cache
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]

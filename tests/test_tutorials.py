@@ -1,22 +1,15 @@
 """Every notebook under tutorials/ runs top to bottom in smoke mode (SLT_SIM_SMOKE=1).
 
-The notebooks share one kernel (its namespace is reset before each one), so JAX is imported and
-the engines are compiled once rather than once per notebook. Executed copies are written to
-``test-artifacts/notebooks/`` for inspection.
+The core tutorials (01–07) run here; the study tutorials (08 on) and the explorer notebooks in
+tests/test_tutorials_studies.py, so the two halves run on different test workers.
 """
-
-import os
-import time
-from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.manager import KernelManager
-from nbclient import NotebookClient
+from _notebooks import NOTEBOOKS, run_notebook, smoke_kernel
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "tutorials").rglob("*.ipynb"))
-ARTIFACTS = ROOT / "test-artifacts" / "notebooks"
+CORE = [p for p in NOTEBOOKS if p.parent.name == "tutorials" and p.name[:2] in
+        {f"{i:02d}" for i in range(1, 8)}]
 
 
 def test_tutorials_are_present_and_stored_without_outputs():
@@ -36,35 +29,10 @@ def test_tutorials_are_present_and_stored_without_outputs():
 
 @pytest.fixture(scope="module")
 def kernel():
-    env = dict(os.environ)
-    env.pop("MPLBACKEND", None)                 # the kernel's own inline backend, as for users
-    env["SLT_SIM_SMOKE"] = "1"
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
-    env.setdefault("JAX_COMPILATION_CACHE_DIR", str(
-        os.environ.get("SLT_SIM_JAX_CACHE", Path.home() / ".cache" / "slt_sim" / "jax")))
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(env=env, cwd=str(ROOT / "tutorials"))
-    try:
+    with smoke_kernel() as km:
         yield km
-    finally:
-        km.shutdown_kernel(now=True)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", CORE, ids=[p.stem for p in CORE])
 def test_tutorial_runs_in_smoke_mode(path, kernel):
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_code_cell("%reset -f", id="reset"))
-    client = NotebookClient(nb, km=kernel, timeout=300)
-    start = time.monotonic()
-    client.execute()
-    seconds = time.monotonic() - start
-    nb.cells.pop(0)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, ARTIFACTS / path.name)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    images = sum(1 for c in code for o in c.outputs if "image/png" in o.get("data", {}))
-    widgets = sum(1 for c in code for o in c.outputs
-                  if "application/vnd.jupyter.widget-view+json" in o.get("data", {}))
-    print(f"\n{path.relative_to(ROOT)}: {len(code)} code cells in {seconds:.1f} s, "
-          f"{images} figures, {widgets} widgets")
-    assert all(c.execution_count for c in code)
+    run_notebook(path, kernel)
