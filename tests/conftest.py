@@ -6,6 +6,7 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import jax  # noqa: E402
+import pytest  # noqa: E402
 
 _CACHE = os.environ.get("SLT_SIM_JAX_CACHE",
                         os.path.join(os.path.expanduser("~"), ".cache", "slt_sim", "jax"))
@@ -14,3 +15,12 @@ jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 import slt_sim  # noqa: E402,F401  (turns on float64)
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    """A Jupyter kernel in smoke mode, shared by the notebooks of one test module."""
+    from _notebooks import smoke_kernel
+
+    with smoke_kernel() as km:
+        yield km

@@ -6,7 +6,7 @@ tests/test_tutorials_studies.py, so the two halves run on different test workers
 
 import nbformat
 import pytest
-from _notebooks import NOTEBOOKS, run_notebook, smoke_kernel
+from _notebooks import NOTEBOOKS, run_notebook
 
 CORE = [p for p in NOTEBOOKS if p.parent.name == "tutorials" and p.name[:2] in
         {f"{i:02d}" for i in range(1, 8)}]
@@ -25,12 +25,6 @@ def test_tutorials_are_present_and_stored_without_outputs():
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, \
                     f"{path.name} is stored with outputs: clear them before committing"
-
-
-@pytest.fixture(scope="module")
-def kernel():
-    with smoke_kernel() as km:
-        yield km
 
 
 @pytest.mark.parametrize("path", CORE, ids=[p.stem for p in CORE])

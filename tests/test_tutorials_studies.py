@@ -2,16 +2,10 @@
 tests/test_tutorials.py for the core ones)."""
 
 import pytest
-from _notebooks import NOTEBOOKS, run_notebook, smoke_kernel
+from _notebooks import NOTEBOOKS, run_notebook
 from test_tutorials import CORE
 
 REST = [p for p in NOTEBOOKS if p not in CORE]
-
-
-@pytest.fixture(scope="module")
-def kernel():
-    with smoke_kernel() as km:
-        yield km
 
 
 @pytest.mark.parametrize("path", REST, ids=[p.stem for p in REST])
