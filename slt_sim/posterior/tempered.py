@@ -133,13 +133,11 @@ class _Progress:
     sampler (``jax.debug.callback`` every few iterations)."""
 
     def __init__(self):
-        self.total = 1
-        self.start = None
-        self.last = -1.0
-        self.label = "tempered NUTS"
+        self.reset(1, "tempered NUTS")
 
     def reset(self, total: int, label: str) -> None:
-        self.total, self.start, self.last, self.label = max(total, 1), None, -1.0, label
+        self.total, self.start, self.first = max(total, 1), None, 0
+        self.last, self.label = -1.0, label
 
     def __call__(self, done) -> None:
         done = int(done)
