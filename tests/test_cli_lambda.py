@@ -26,6 +26,9 @@ def test_lambda_wbic_json_contract(capsys):
     lo, hi = res["lambda_ci"]
     assert lo <= res["lambda_hat"] <= hi
     assert abs(res["lambda_hat"] - 1.0) < 0.2          # regular: no multiplicity bias
+    # a potential keeps Watanabe's 5 temperatures and depth 8; tree sizes are reported
+    assert len(res["betas"]) == 5 and res["max_tree_depth"] == 8
+    assert 1 <= res["tree_steps"]["mean_steps"] <= res["tree_steps"]["max_steps"] <= 255
 
 
 def test_lambda_thermo_json(capsys):

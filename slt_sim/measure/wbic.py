@@ -19,8 +19,15 @@ i.e. −30 % for the tanh network with H = 1 (λ = 1/2, m = 2). Passing ``multip
 regresses E_β[n L_n] + (m−1)/(β log(nβ)) on 1/β instead, which removes that leading term (the
 remainder is O(1/log² n) and model dependent). ``multiplicity=1`` is Watanabe's estimator.
 
-All temperatures — and all data sets when several are given — run as one vectorised NUTS
-program (:func:`slt_sim.posterior.tempered.tempered_draws`).
+All temperatures — and all data sets when several are given — run as one compiled NUTS program
+(:func:`slt_sim.posterior.tempered.tempered_draws`); on a CPU its chains run one after the other
+inside that program, each paying only for its own NUTS trees (``chain_method``).
+
+**Cost on singular networks.** NUTS on a singular posterior builds long trees: on the tanh
+network with H = 3 at n = 5000 the mean tree holds about 71 leapfrog steps at max_tree_depth 8
+and most chains hit the cap of 255, each step a pass over all n data points. The
+functions here keep Watanabe's five temperatures and depth 8 by default; the command line picks
+a cheaper default for data models (docs/mcmc.md has the measured times and λ̂).
 """
 
 from __future__ import annotations
@@ -55,6 +62,8 @@ class WBICResult:
       n, beta: data count and β* = 1/log n.
       rhat_max, divergences: NUTS diagnostics of the energy.
       seconds: wall time.
+      tree_steps: leapfrog steps per NUTS iteration over the kept draws ("mean_steps",
+        "max_steps", "mean_of_chain_max"; see ``TemperedDraws.tree_stats``).
     """
 
     wbic: np.ndarray
@@ -66,6 +75,7 @@ class WBICResult:
     rhat_max: float
     divergences: int
     seconds: float
+    tree_steps: dict | None = None
 
     @property
     def value(self) -> float:
@@ -90,6 +100,8 @@ class MultiTemperatureResult:
       n: data count.
       rhat_max, divergences: NUTS diagnostics (max energy R̂, total divergent transitions).
       seconds: wall time.
+      tree_steps: leapfrog steps per NUTS iteration ("mean_steps", "max_steps",
+        "mean_of_chain_max"); chain_method: how the chains ran ("vectorized"/"sequential").
     """
 
     lam_hat: float
@@ -105,6 +117,8 @@ class MultiTemperatureResult:
     rhat_max: float
     divergences: int
     seconds: float
+    tree_steps: dict | None = None
+    chain_method: str | None = None
 
 
 def default_betas(n: float, num: int = 5) -> np.ndarray:
@@ -158,10 +172,12 @@ def _diagnose(draws: TemperedDraws, what: str) -> tuple[float, int]:
                       ConvergenceWarning, stacklevel=3)
     return rhat, div
 
-def _energy_table(model: Model, key, n, betas: np.ndarray, datas, what: str, **sampler):
+def _energy_table(model: Model, key, n, betas: np.ndarray, datas, what: str,
+                  return_draws: bool = False, **sampler):
     """E_β[nL_n] and its MCSE for every (data set, β) pair, from one tempered NUTS run.
 
-    Returns (energy, mcse, rhat, divergences) with energy and mcse of shape (data sets, len(β)).
+    Returns (energy, mcse, rhat, divergences) with energy and mcse of shape (data sets, len(β)),
+    and the :class:`TemperedDraws` last when ``return_draws``.
     """
     s = 1 if datas is None else len(datas)
     t = len(betas)
@@ -169,13 +185,15 @@ def _energy_table(model: Model, key, n, betas: np.ndarray, datas, what: str, **s
     draws = tempered_draws(model, key=key, n=n, betas=np.tile(betas, s), datas=all_datas,
                            **sampler)
     rhat, div = _diagnose(draws, what)
-    return draws.mean_energy.reshape(s, t), draws.energy_mcse.reshape(s, t), rhat, div
+    out = draws.mean_energy.reshape(s, t), draws.energy_mcse.reshape(s, t), rhat, div
+    return out + (draws,) if return_draws else out
 
 
 
 def wbic(model: Model, *, key: jax.Array, n=None, data=None, num_datasets: int = 1,
          num_chains: int = 4, num_warmup: int = 300, num_samples: int = 500,
-         target_accept: float = 0.8, max_tree_depth: int = 8) -> WBICResult:
+         target_accept: float = 0.8, max_tree_depth: int = 8, dense_mass: bool = False,
+         chain_method: str = "auto", progress: bool = False) -> WBICResult:
     r"""WBIC = E_{β*}[n L_n(w)], β* = 1/log n, by NUTS (Watanabe 2013).
 
     Args:
@@ -184,7 +202,11 @@ def wbic(model: Model, *, key: jax.Array, n=None, data=None, num_datasets: int =
       n: data count (potentials: the scale of K; data models: samples to draw from the truth).
       data: a data set, or a list of data sets of equal size (data models).
       num_datasets: data sets to sample when ``data`` is not given.
-      num_chains, num_warmup, num_samples, target_accept, max_tree_depth: NUTS settings.
+      num_chains, num_warmup, num_samples, target_accept, max_tree_depth, dense_mass: NUTS
+        settings.
+      chain_method: ``"auto"`` (sequential chains on a CPU, vectorised on a GPU),
+        ``"vectorized"`` or ``"sequential"`` (:func:`~slt_sim.posterior.tempered.tempered_draws`).
+      progress: print progress and the estimated time left to stderr.
 
     Returns:
       :class:`WBICResult`.
@@ -199,14 +221,15 @@ def wbic(model: Model, *, key: jax.Array, n=None, data=None, num_datasets: int =
     draws = tempered_draws(model, key=k_mcmc, n=n, betas=np.full(s, beta), datas=datas,
                            num_chains=num_chains, num_warmup=num_warmup,
                            num_samples=num_samples, target_accept=target_accept,
-                           max_tree_depth=max_tree_depth)
+                           max_tree_depth=max_tree_depth, dense_mass=dense_mass,
+                           chain_method=chain_method, progress=progress)
     rhat, div = _diagnose(draws, "wbic")
     ref = reference_energy(model, n, datas)
     w = draws.mean_energy
     lam = None if ref is None else (w - ref) / math.log(n)
     return WBICResult(wbic=w, mcse=draws.energy_mcse, reference_energy=ref, lam_hat=lam, n=n,
                       beta=beta, rhat_max=rhat, divergences=div,
-                      seconds=time.perf_counter() - t0)
+                      seconds=time.perf_counter() - t0, tree_steps=draws.tree_stats)
 
 
 def slope_fit(inv_beta: np.ndarray, energy: np.ndarray, se: np.ndarray, n: float,
@@ -246,8 +269,9 @@ def multi_temperature_lambda(model: Model, *, key: jax.Array, n=None, data=None,
                              betas=None, num_betas: int = 5, num_datasets: int = 1,
                              multiplicity: int | str = 1, num_chains: int = 4,
                              num_warmup: int = 300, num_samples: int = 500,
-                             target_accept: float = 0.8,
-                             max_tree_depth: int = 8) -> MultiTemperatureResult:
+                             target_accept: float = 0.8, max_tree_depth: int = 8,
+                             dense_mass: bool = False, chain_method: str = "auto",
+                             progress: bool = False) -> MultiTemperatureResult:
     r"""λ̂ = slope of E_β[n L_n] against 1/β over a few temperatures (Watanabe 2013).
 
     For each data set, NUTS gives E_β[n L_n] at every β (all temperatures and data sets in one
@@ -267,7 +291,12 @@ def multi_temperature_lambda(model: Model, *, key: jax.Array, n=None, data=None,
         estimator, which is biased low by ≈ (m−1)/log(nβ) when m > 1. ``"volume"`` estimates m
         first as ``volume_scaling(model).m_hat`` (volume scaling of the population loss K; no
         theory used) and reports it in ``multiplicity``.
-      num_chains, num_warmup, num_samples, target_accept, max_tree_depth: NUTS settings.
+      num_chains, num_warmup, num_samples, target_accept, max_tree_depth, dense_mass: NUTS
+        settings.
+      chain_method: ``"auto"`` (sequential chains on a CPU, vectorised on a GPU),
+        ``"vectorized"`` or ``"sequential"`` (:func:`~slt_sim.posterior.tempered.tempered_draws`;
+        the same draws either way, the CPU time differs).
+      progress: print progress and the estimated time left to stderr.
 
     Returns:
       :class:`MultiTemperatureResult`.
@@ -285,10 +314,11 @@ def multi_temperature_lambda(model: Model, *, key: jax.Array, n=None, data=None,
         raise ValueError(f"n·β must exceed 1 for every β (the (m−1)/log(nβ) term), got "
                          f"n·β = {n * betas.min():g}")
     t0 = time.perf_counter()
-    energy, mcse, rhat, div = _energy_table(
-        model, k_mcmc, n, betas, datas, "multi_temperature_lambda", num_chains=num_chains,
-        num_warmup=num_warmup, num_samples=num_samples, target_accept=target_accept,
-        max_tree_depth=max_tree_depth)
+    energy, mcse, rhat, div, draws = _energy_table(
+        model, k_mcmc, n, betas, datas, "multi_temperature_lambda", return_draws=True,
+        num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples,
+        target_accept=target_accept, max_tree_depth=max_tree_depth, dense_mass=dense_mass,
+        chain_method=chain_method, progress=progress)
     s = len(energy)
     fits = [slope_fit(1.0 / betas, energy[i], mcse[i], n, multiplicity) for i in range(s)]
     lams = np.array([f[0] for f in fits])
@@ -302,7 +332,8 @@ def multi_temperature_lambda(model: Model, *, key: jax.Array, n=None, data=None,
         lam_hat=lam, lam_ci=(lam - half, lam + half), lam_hats=lams, lam_ses=ses,
         intercepts=np.array([f[2] for f in fits]), betas=betas, mean_energy=energy,
         energy_mcse=mcse, multiplicity=multiplicity, n=n, rhat_max=rhat, divergences=div,
-        seconds=time.perf_counter() - t0)
+        seconds=time.perf_counter() - t0, tree_steps=draws.tree_stats,
+        chain_method=draws.chain_method)
 
 
 __all__ = ["MultiTemperatureResult", "WBICResult", "default_betas", "multi_temperature_lambda",

@@ -176,6 +176,14 @@ def tanh_network(H: int = 1, prior_scale: float = 1.0) -> Model:
         f = jnp.sum(a * jnp.tanh(b * gx[:, None]), axis=-1)
         return 0.5 * jnp.sum(gw * f ** 2, axis=-1)
 
+    def batch_loss(w, x, y):
+        # Σ_i ℓ(w; x_i, y_i) over a whole data set x (n, 1), y (n, 1, 1) as one (n × H) tanh
+        # matrix times a: the energy route of slt_sim.posterior.energy (checked against the
+        # per-sample sum there)
+        a, b = w[:H], w[H:]
+        r = jnp.reshape(y, (-1,)) - jnp.tanh(jnp.reshape(x, (-1, 1)) * b) @ a
+        return 0.5 * jnp.sum(r * r) + 0.5 * r.size * _LOG_2PI
+
     lc = theory.tanh_network(H)
     return Model(
         name=f"tanh_network(H={H})", dim=dim, prior=gaussian(dim, s),
@@ -185,4 +193,4 @@ def tanh_network(H: int = 1, prior_scale: float = 1.0) -> Model:
         true_param=jnp.zeros(dim), focus=((0.0,),) * dim, lam=lc.lam, m=lc.m,
         param_names=tuple(f"a{j + 1}" for j in range(H)) + tuple(f"b{j + 1}" for j in range(H)),
         noise="Gaussian regression, σ = 1: ℓ = ½(y − Σ a_j tanh(b_j x))² + ½ log 2π, x ~ N(0,1)",
-        extra={"H": H, "prior_scale": s})
+        extra={"H": H, "prior_scale": s, "batch_loss": batch_loss})

@@ -20,6 +20,10 @@ one compilation serves every data seed, every n of the same shape and every temp
   so one gradient costs O(d) instead of O(n d). The shortcut is checked against the plain sum at
   prior draws the first time it is used on a model (relative agreement 1e−9) and is dropped for
   that model if they disagree.
+* Data models whose ``extra["batch_loss"]`` gives Σ_i ℓ(w; x_i, y_i) over a whole data set as one
+  array program (the tanh network: one (n × H) matrix of tanh(b_j x_i) and a matrix–vector
+  product): the same sum without ``vmap``-ing the per-sample loss, whose (n, 1, H) layout costs
+  2–3 times more per gradient on a CPU. Checked against the plain sum the same way.
 """
 
 from __future__ import annotations
@@ -85,6 +89,18 @@ def _linear_gaussian(model: Model) -> EnergyFunction:
     return EnergyFunction(prepare, energy, "sufficient statistics")
 
 
+def _batch(model: Model) -> EnergyFunction:
+    batch_loss = model.extra["batch_loss"]
+
+    def prepare(data, n):
+        return {"x": jnp.asarray(data.x), "y": jnp.asarray(data.y)}
+
+    def energy(w, stats):
+        return batch_loss(w, stats["x"], stats["y"])
+
+    return EnergyFunction(prepare, energy, "batched sum")
+
+
 def _agrees(model: Model, a: EnergyFunction, b: EnergyFunction) -> bool:
     key = jax.random.key(20240611)
     kd, kw = jax.random.split(key)
@@ -111,6 +127,10 @@ def energy_function(model: Model) -> EnergyFunction:
         product = model.extra.get("product") if model.extra else None
         if callable(product) and model.noise.startswith("Gaussian regression, σ = 1"):
             fast = _linear_gaussian(model)
+            if _agrees(model, fn, fast):
+                fn = fast
+        elif callable(model.extra.get("batch_loss") if model.extra else None):
+            fast = _batch(model)
             if _agrees(model, fn, fast):
                 fn = fast
     _CACHE[id(model)] = (model, fn)

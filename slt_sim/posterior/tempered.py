@@ -1,4 +1,4 @@
-r"""Many tempered posteriors at once: NumPyro's NUTS kernel vmapped over targets and chains.
+r"""Many tempered posteriors at once: NumPyro's NUTS kernel batched over targets and chains.
 
 The estimators of the learning coefficient need the *energy* n L_n(w) under a family of
 tempered posteriors
@@ -8,9 +8,21 @@ tempered posteriors
 that differ in the inverse temperature β_b (WBIC, the multi-temperature estimator, thermodynamic
 integration) and in the data set (averages over data seeds). :func:`tempered_draws` runs all of
 them in **one** compiled program: NumPyro's NUTS kernel (``numpyro.infer.hmc.hmc``, with its
-windowed step-size and diagonal mass-matrix adaptation) is vmapped over the B targets and over
-C chains per target, and scanned over warmup and draws. β and the data are arguments, so the
-same compilation serves every temperature ladder, every data seed and every n of equal shape.
+windowed step-size and diagonal mass-matrix adaptation) runs over the B targets × C chains per
+target and is scanned over warmup and draws. β and the data are arguments, so the same
+compilation serves every temperature ladder, every data seed and every n of equal shape.
+
+**Vectorised or sequential chains.** NUTS builds a tree of up to 2^depth − 1 leapfrog steps per
+iteration, and the length differs from chain to chain. Under ``vmap`` the tree-building loop of
+all B·C chains runs in lock step, so every iteration costs the *deepest* tree of any chain — the
+right trade on a GPU, where the lanes run in parallel, but on a CPU the work is
+(chains × steps of the deepest chain). ``chain_method="sequential"`` maps the chains one after
+the other inside the same compiled program (``jax.lax.map``), so each chain pays for its own
+trees and the total is (chains × *mean* steps). On the singular tanh network with H = 3
+(n = 5000, depth 8) the mean tree is 71 steps against a cap of 255 that most chains reach, so
+the CPU work falls about threefold (docs/mcmc.md). Both give the same draws for the same key
+(up to floating-point reassociation); ``"auto"`` picks sequential on a CPU backend and
+vectorised elsewhere.
 
 The prior is the model's NumPyro distribution, so NumPyro maps constrained supports (boxes,
 intervals) to unconstrained space with the right Jacobian. Chains start uniformly in (−2, 2)
@@ -19,6 +31,7 @@ in unconstrained coordinates (NumPyro's ``init_to_uniform``).
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -47,6 +60,7 @@ class TemperedDraws:
       step_size: adapted step size per chain, shape (B, C).
       num_warmup: warmup iterations per chain (discarded).
       seconds: wall time (compilation included on the first call of a configuration).
+      chain_method: ``"vectorized"`` or ``"sequential"``, the way the chains ran.
     """
 
     betas: np.ndarray
@@ -59,6 +73,16 @@ class TemperedDraws:
     step_size: np.ndarray
     num_warmup: int
     seconds: float
+    chain_method: str = "vectorized"
+
+    @property
+    def tree_stats(self) -> dict:
+        """Leapfrog steps per NUTS iteration over the kept draws: the mean, the maximum, and the
+        mean over chains of each chain's maximum (the vectorised run pays the maximum of all
+        chains at every iteration, the sequential run the mean)."""
+        steps = np.asarray(self.num_steps)
+        return {"mean_steps": float(steps.mean()), "max_steps": int(steps.max()),
+                "mean_of_chain_max": float(steps.max(axis=-1).mean())}
 
     @property
     def mean_energy(self) -> np.ndarray:
@@ -91,11 +115,60 @@ class TemperedDraws:
 
 _RUNNERS: dict = {}
 
+CHAIN_METHODS = ("auto", "vectorized", "sequential")
+
+
+def resolve_chain_method(chain_method: str) -> str:
+    """``"vectorized"`` or ``"sequential"``; ``"auto"`` is sequential on a CPU backend."""
+    if chain_method not in CHAIN_METHODS:
+        raise ValueError(f"chain_method must be one of {', '.join(CHAIN_METHODS)}, got "
+                         f"{chain_method!r}")
+    if chain_method == "auto":
+        return "sequential" if jax.default_backend() == "cpu" else "vectorized"
+    return chain_method
+
+
+class _Progress:
+    """Prints progress and an estimate of the time left to stderr, from inside the compiled
+    sampler (``jax.debug.callback`` every few iterations)."""
+
+    def __init__(self):
+        self.reset(1, "tempered NUTS")
+
+    def reset(self, total: int, label: str) -> None:
+        self.total, self.start, self.first = max(total, 1), None, 0
+        self.last, self.label = -1.0, label
+
+    def __call__(self, done) -> None:
+        done = int(done)
+        now = time.perf_counter()
+        if self.start is None:                  # first report: compilation is behind us
+            self.start, self.first = now, done
+            return
+        frac = done / self.total
+        if frac - self.last < 0.1 and done < self.total:
+            return
+        self.last = frac
+        elapsed = now - self.start
+        rate = (done - self.first) / max(elapsed, 1e-9)
+        left = (self.total - done) / rate if rate > 0 else float("nan")
+        print(f"{self.label}: {100 * frac:3.0f}%  ({done}/{self.total} chain-iterations, "
+              f"{elapsed:.0f} s, about {left:.0f} s left)", file=sys.stderr, flush=True)
+
+
+_PROGRESS = _Progress()
+
+
+def _report(done):
+    _PROGRESS(done)
+
 
 def _runner(model: Model, num_warmup: int, num_samples: int, target_accept: float,
-            max_tree_depth: int, dense_mass: bool):
+            max_tree_depth: int, dense_mass: bool, chain_method: str = "vectorized",
+            progress: bool = False):
     """The compiled sampler for one model and configuration (cached)."""
-    cache_key = (id(model), num_warmup, num_samples, target_accept, max_tree_depth, dense_mass)
+    cache_key = (id(model), num_warmup, num_samples, target_accept, max_tree_depth, dense_mass,
+                 chain_method, progress)
     hit = _RUNNERS.get(cache_key)
     if hit is not None and hit[0] is model:
         return hit[1]
@@ -122,18 +195,46 @@ def _runner(model: Model, num_warmup: int, num_samples: int, target_accept: floa
                                max_tree_depth=max_tree_depth, dense_mass=dense_mass,
                                model_args=(beta, st), rng_key=key)
 
+        num = keys.shape[0]
+        every = max(1, total // 40)
+
+        def report(done, i):
+            # progress every `every` iterations, counted in chain-iterations done
+            if progress:
+                jax.lax.cond(((i + 1) % every == 0) | (i + 1 == total),
+                             lambda: jax.debug.callback(_report, done), lambda: None)
+
+        if chain_method == "sequential":
+            # chains one after the other: each pays for its own NUTS trees (CPU)
+            def one_chain(args):
+                c, key, z, beta, st = args
+                state0 = init_one(key, z, beta, st)
+
+                def draw(s, i):
+                    s = sample_kernel(s, model_args=(beta, st))
+                    w = transform(s.z["w"])
+                    report(c * total + i + 1, i)
+                    return s, (w, efn.energy(w, st), s.diverging, s.num_steps, s.accept_prob)
+
+                state, out = jax.lax.scan(draw, state0, jnp.arange(total))
+                out = jax.tree_util.tree_map(lambda a: a[num_warmup:], out)
+                return out, state.adapt_state.step_size
+
+            return jax.lax.map(one_chain, (jnp.arange(num), keys, z0, betas, stats))
+
         step = jax.vmap(lambda s, b, st: sample_kernel(s, model_args=(b, st)))
         energy = jax.vmap(efn.energy)
 
-        def draw(s, _):
+        def draw(s, i):
             # one scan over warmup and draws keeps a single copy of the NUTS step in the
             # compiled program (compilation time, not run time, dominates small models)
             s = step(s, betas, stats)
             w = transform(s.z["w"])
+            report((i + 1) * num, i)
             return s, (w, energy(w, stats), s.diverging, s.num_steps, s.accept_prob)
 
         state0 = jax.vmap(init_one)(keys, z0, betas, stats)
-        state, out = jax.lax.scan(draw, state0, None, length=total)
+        state, out = jax.lax.scan(draw, state0, jnp.arange(total))
         # (W + S, B·C, ...) -> keep the S draws as (B·C, S, ...)
         out = jax.tree_util.tree_map(lambda a: jnp.moveaxis(a[num_warmup:], 0, 1), out)
         return out, state.adapt_state.step_size
@@ -154,7 +255,8 @@ def _stack_stats(model: Model, datas, n: float):
 def tempered_draws(model: Model, *, key: jax.Array, n: float, betas, datas=None,
                    num_chains: int = 4, num_warmup: int = 300, num_samples: int = 500,
                    target_accept: float = 0.8, max_tree_depth: int = 8,
-                   dense_mass: bool = False) -> TemperedDraws:
+                   dense_mass: bool = False, chain_method: str = "auto",
+                   progress: bool = False) -> TemperedDraws:
     r"""NUTS draws from p_b(w) ∝ φ(w) exp(−β_b n L_n^{(b)}(w)) for a batch of targets b.
 
     Args:
@@ -169,6 +271,11 @@ def tempered_draws(model: Model, *, key: jax.Array, n: float, betas, datas=None,
       target_accept: NUTS target acceptance probability (raise toward 0.95 on divergences).
       max_tree_depth: NUTS maximum tree depth (2^depth − 1 leapfrog steps at most).
       dense_mass: adapt a dense mass matrix instead of a diagonal one.
+      chain_method: ``"vectorized"`` (all chains in one ``vmap``: every iteration costs the
+        deepest tree of any chain; right on a GPU), ``"sequential"`` (chains mapped one after
+        the other in the same program: each costs its own trees; right on a CPU) or ``"auto"``
+        (sequential on a CPU backend, vectorised otherwise). Same draws for the same key.
+      progress: print progress and an estimate of the time left to stderr while sampling.
 
     Returns:
       :class:`TemperedDraws` with the draws and the energy n L_n at every draw.
@@ -183,6 +290,7 @@ def tempered_draws(model: Model, *, key: jax.Array, n: float, betas, datas=None,
     target_accept = v.as_float("target_accept", target_accept, lo=0.0, hi=1.0, lo_open=True,
                                hi_open=True)
     max_tree_depth = v.as_int("max_tree_depth", max_tree_depth, lo=1, hi=15)
+    chain_method = resolve_chain_method(chain_method)
     b = len(betas)
     if model.is_potential:
         if datas is not None:
@@ -206,7 +314,11 @@ def tempered_draws(model: Model, *, key: jax.Array, n: float, betas, datas=None,
     keys = jax.random.split(k_run, b * c)
     chain_stats = jax.tree_util.tree_map(lambda a: jnp.repeat(a, c, axis=0), stats)
     chain_betas = jnp.repeat(jnp.asarray(betas), c)
-    run = _runner(model, num_warmup, num_samples, target_accept, max_tree_depth, dense_mass)
+    run = _runner(model, num_warmup, num_samples, target_accept, max_tree_depth,
+                  bool(dense_mass), chain_method, bool(progress))
+    if progress:
+        _PROGRESS.reset(b * c * (num_warmup + num_samples),
+                        f"tempered NUTS ({b} targets x {c} chains, {chain_method})")
     out, step_size = run(keys, z0, chain_betas, chain_stats)
     w, energy, div, steps, acc = (np.asarray(a).reshape((b, c) + a.shape[1:])
                                   for a in jax.device_get(out))
@@ -214,7 +326,7 @@ def tempered_draws(model: Model, *, key: jax.Array, n: float, betas, datas=None,
     return TemperedDraws(
         betas=betas, n=n, w=w, energy=energy, diverging=div, num_steps=steps, accept_prob=acc,
         step_size=step_size, num_warmup=num_warmup,
-        seconds=time.perf_counter() - t0)
+        seconds=time.perf_counter() - t0, chain_method=chain_method)
 
 
-__all__ = ["TemperedDraws", "tempered_draws"]
+__all__ = ["CHAIN_METHODS", "TemperedDraws", "resolve_chain_method", "tempered_draws"]
