@@ -1,0 +1,171 @@
+"""TMS c = 6: which setting moves the Bayesian 5-gon → 6-gon crossing (ours n ≈ 212, paper 600–700).
+
+    python benchmarks/tms_paper_setting.py [--quick] [--seeds 2] [--json out.json]
+
+Three settings, each sampled by replica exchange over n (MALA + swaps; prior N(0, I)):
+
+* ``ours``: ℓ = ‖x − f(x)‖², posterior φ exp(−n L), closed-form population loss L;
+* ``gaussian``: the Normal(·, σ = 1) likelihood of the NUTS demos, φ exp(−n L / 2), population loss;
+* ``gaussian+data``: the same with a finite data set of n draws (one ladder 1 … n per n and data
+  seed; the top rung is the Bayes posterior given the data).
+
+At each n the posterior occupancy of the 5-gon and 6-gon is read with two classifiers: ours
+(``classify_phase``: live columns of norm > 0.5 on the hull, no column inside, no '+' feature)
+and the demos' convex-hull vertex count of all columns (``hull_vertex_count``: 5+ and a 5-gon
+with a column inside count as 5). The crossing is where P(6) − P(5) changes sign (log-linear
+interpolation in n). Also printed: the free-energy predictions n s ΔL = Δλ log n + Δc with
+Δc = 0 and with the paper's prior-only Δc = 2.7535.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import _repo  # noqa: F401  (this checkout first on sys.path)
+import jax
+import numpy as np
+from scipy.optimize import brentq
+
+from slt_sim.models import superposition as tms
+from slt_sim.posterior.tempering import replica_exchange
+
+C = 6
+GRID = (100, 200, 300, 450, 600, 800, 1200, 2000)
+FINITE_GRID = (200, 300, 450, 600, 800, 1200)
+
+
+def crossing(ns, d):
+    """Largest n where d changes sign (log-linear interpolation), else None."""
+    ns, d = np.asarray(ns, float), np.asarray(d, float)
+    idx = np.flatnonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)
+    if idx.size == 0:
+        return None
+    j = idx[-1]
+    t = d[j] / (d[j] - d[j + 1])
+    return float(np.exp(np.log(ns[j]) + t * (np.log(ns[j + 1]) - np.log(ns[j]))))
+
+
+def occupancies(draws, names_of_region, region_names):
+    """(P5, P6) for both classifiers from draws of shape (R, records, J, d)."""
+    flat = draws.reshape(-1, draws.shape[-1])
+    strict = np.asarray(tms.classify_phase(flat, C)).reshape(draws.shape[:-1])
+    hull = np.asarray(tms.hull_vertex_count(flat, C)).reshape(draws.shape[:-1])
+    out = {}
+    for k in (5, 6):
+        out[f"strict{k}"] = (strict == str(k)).mean(axis=(0, 1))
+        out[f"hull{k}"] = (hull == k).mean(axis=(0, 1))
+    return out
+
+
+def predictions(scale):
+    l5, l6 = tms.kgon_norm_bias(C, 5)[2], tms.kgon_norm_bias(C, 6)[2]
+    dc = tms.prior_term(C, 6) - tms.prior_term(C, 5)
+    out = {}
+    for name, c0 in (("no_constant", 0.0), ("prior_only_constant", dc)):
+        out[name] = brentq(lambda n, c0=c0: n * scale * (l5 - l6) - 1.5 * np.log(n) - c0,
+                           50, 1e5)
+    return out
+
+
+def population(likelihood, args, key):
+    model = tms.toy_superposition(C, likelihood=likelihood)
+    ns = np.unique(np.concatenate([np.geomspace(1, 5000, args.rungs), GRID]))
+    t0 = time.perf_counter()
+    occ = replica_exchange(model, ns, key=key, num_replicas=args.replicas, num_steps=args.steps,
+                           num_burnin=args.steps // 4, keep_draws=True)
+    o = occupancies(occ.draws, None, None)
+    res = {"ns": ns.tolist(), **{k: x.tolist() for k, x in o.items()},
+           "crossing_strict": crossing(ns, o["strict6"] - o["strict5"]),
+           "crossing_hull": crossing(ns, o["hull6"] - o["hull5"]),
+           "swap_acceptance_min": float(occ.swap_acceptance.min()),
+           "seconds": time.perf_counter() - t0, "settings": occ.settings,
+           "prediction": predictions(model.extra["likelihood_scale"])}
+    return res
+
+
+def finite(likelihood, args, key):
+    model = tms.toy_superposition(C, likelihood=likelihood)
+    per_seed = []
+    t0 = time.perf_counter()
+    for s in range(args.seeds):
+        big = model.sample_data(jax.random.fold_in(key, 1000 + s), max(args.grid))
+        rows = {k: [] for k in ("strict5", "strict6", "hull5", "hull6", "swap_min")}
+        for n in args.grid:
+            rungs = int(np.ceil(np.log(n) / np.log(args.finite_ratio))) + 1
+            data = type(big)(big.x[:n], big.y[:n])  # nested data sets per seed
+            occ = replica_exchange(model, np.geomspace(1, n, rungs),
+                                   key=jax.random.fold_in(key, 10 * n + s),
+                                   num_replicas=args.replicas, num_steps=args.finite_steps,
+                                   num_burnin=args.finite_steps // 4, data=data,
+                                   keep_draws=True)
+            o = occupancies(occ.draws[:, :, -1:, :], None, None)
+            for k in ("strict5", "strict6", "hull5", "hull6"):
+                rows[k].append(float(o[k][0]))
+            rows["swap_min"].append(float(occ.swap_acceptance.min()))
+            print(f"  seed {s} n = {n:5d}: strict P5 {rows['strict5'][-1]:.2f} P6 "
+                  f"{rows['strict6'][-1]:.2f} | hull P5 {rows['hull5'][-1]:.2f} P6 "
+                  f"{rows['hull6'][-1]:.2f} | swap min {rows['swap_min'][-1]:.2f} "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        rows["crossing_strict"] = crossing(args.grid, np.subtract(rows["strict6"], rows["strict5"]))
+        rows["crossing_hull"] = crossing(args.grid, np.subtract(rows["hull6"], rows["hull5"]))
+        per_seed.append(rows)
+    mean = {k: np.mean([r[k] for r in per_seed], axis=0).tolist()
+            for k in ("strict5", "strict6", "hull5", "hull6")}
+    return {"ns": list(args.grid), "per_seed": per_seed, **mean,
+            "crossing_strict": crossing(args.grid, np.subtract(mean["strict6"],
+                                                               mean["strict5"])),
+            "crossing_hull": crossing(args.grid, np.subtract(mean["hull6"], mean["hull5"])),
+            "seconds": time.perf_counter() - t0,
+            "prediction": predictions(model.extra["likelihood_scale"])}
+
+
+def table(name, res, grid=GRID):
+    ns = np.asarray(res["ns"])
+    cols = [int(np.argmin(np.abs(ns - n))) for n in grid]
+    print(f"\n== {name} ({res['seconds']:.0f} s)")
+    print(f"{'n':>16}" + "".join(f"{int(round(ns[j])):>7}" for j in cols))
+    for k, label in (("strict5", "P(5) ours"), ("strict6", "P(6) ours"),
+                     ("hull5", "P(5) hull count"), ("hull6", "P(6) hull count")):
+        print(f"{label:>16}" + "".join(f"{res[k][j]:7.2f}" for j in cols))
+    f = (lambda x: "none" if x is None else f"{x:.0f}")
+    print(f"crossing: ours {f(res['crossing_strict'])}, hull count {f(res['crossing_hull'])}; "
+          f"predicted (Δc = 0) {res['prediction']['no_constant']:.0f}, (Δc = 2.7535) "
+          f"{res['prediction']['prior_only_constant']:.0f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a smoke run")
+    ap.add_argument("--seeds", type=int, default=2, help="data seeds of the finite-data setting")
+    ap.add_argument("--replicas", type=int, default=4)
+    ap.add_argument("--rungs", type=int, default=24, help="geometric rungs of the population runs")
+    ap.add_argument("--steps", type=int, default=12_000, help="MALA steps (population runs)")
+    ap.add_argument("--finite-ratio", type=float, default=1.6,
+                    help="ratio of neighbouring rungs of the finite-data ladders 1 … n")
+    ap.add_argument("--finite-steps", type=int, default=3000)
+    ap.add_argument("--no-finite", action="store_true")
+    ap.add_argument("--json", default=None, help="write every number to this JSON file")
+    args = ap.parse_args()
+    if args.quick:
+        args.seeds, args.steps, args.finite_steps, args.rungs = 1, 3000, 1000, 16
+        args.finite_ratio = 2.5
+    args.grid = (200, 600, 1200) if args.quick else FINITE_GRID
+    key = jax.random.key(11)
+    out = {"dc_prior_only": tms.prior_term(C, 6) - tms.prior_term(C, 5)}
+    print(f"prior-only constant ½‖w6‖² − ½‖w5‖² = {tms.prior_term(C, 6):.5f} − "
+          f"{tms.prior_term(C, 5):.5f} = {out['dc_prior_only']:.4f}")
+    for name, lik in (("ours", "gibbs"), ("gaussian", "gaussian")):
+        out[name] = population(lik, args, jax.random.fold_in(key, len(out)))
+        table(f"{name}: population loss, replica exchange", out[name])
+    if not args.no_finite:
+        out["gaussian+data"] = finite("gaussian", args, jax.random.fold_in(key, 7))
+        table(f"gaussian+data: {args.seeds} data seeds (mean)", out["gaussian+data"], args.grid)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
