@@ -33,7 +33,7 @@ from slt_sim.posterior.tempering import replica_exchange
 
 C = 6
 GRID = (100, 200, 300, 450, 600, 800, 1200, 2000)
-FINITE_GRID = (200, 300, 450, 600, 800, 1200)
+FINITE_GRID = (100, 200, 300, 450, 600, 800, 1200, 2000)
 
 
 def crossing(ns, d):
@@ -89,7 +89,7 @@ def finite(likelihood, args, key):
     model = tms.toy_superposition(C, likelihood=likelihood)
     per_seed = []
     t0 = time.perf_counter()
-    for s in range(args.seeds):
+    for s in range(args.first_seed, args.first_seed + args.seeds):
         big = model.sample_data(jax.random.fold_in(key, 1000 + s), max(args.grid))
         rows = {k: [] for k in ("strict5", "strict6", "hull5", "hull6", "swap_min")}
         for n in args.grid:
@@ -135,6 +135,64 @@ def table(name, res, grid=GRID):
           f"{res['prediction']['prior_only_constant']:.0f}")
 
 
+def merge(paths):
+    """Settings from several JSON files; finite-data seeds of the same setting are pooled (the
+    mean at each n over the seeds that ran it)."""
+    res, pooled = {}, {}
+    for path in paths:
+        with open(path) as fh:
+            for k, x in json.load(fh).items():
+                if not isinstance(x, dict):
+                    continue
+                if "per_seed" not in x:
+                    res.setdefault(k, x)
+                    continue
+                for seed in x["per_seed"]:
+                    for j, n in enumerate(x["ns"]):
+                        for q in ("strict5", "strict6", "hull5", "hull6"):
+                            pooled.setdefault(k, {}).setdefault(n, {}).setdefault(
+                                q, []).append(seed[q][j])
+    for k, by_n in pooled.items():
+        ns = sorted(by_n)
+        r = {"ns": ns, "seeds": [len(by_n[n]["hull5"]) for n in ns]}
+        for q in ("strict5", "strict6", "hull5", "hull6"):
+            r[q] = [float(np.mean(by_n[n][q])) for n in ns]
+            r[q + "_sd"] = [float(np.std(by_n[n][q])) for n in ns]
+        r["crossing_strict"] = crossing(ns, np.subtract(r["strict6"], r["strict5"]))
+        r["crossing_hull"] = crossing(ns, np.subtract(r["hull6"], r["hull5"]))
+        res[k] = r
+    return res
+
+
+def plot(paths, out):
+    """Hull-count occupancy P(5), P(6) against n for every setting in the JSON files."""
+    from matplotlib.figure import Figure
+
+    res = merge(paths)
+    fig = Figure(figsize=(7.2, 4.2), layout="constrained")
+    ax = fig.subplots()
+    styles = {"ours": ("C0", "-"), "gaussian": ("C3", "-"), "gaussian+data": ("C3", ":"),
+              "ours+data": ("C0", ":")}
+    for name, r in res.items():
+        col, ls = styles.get(name, ("k", "--"))
+        ns = np.asarray(r["ns"])
+        keep = (ns >= 50) & (ns <= 3000)
+        for k, mk in ((5, "o"), (6, "s")):
+            ax.plot(ns[keep], np.asarray(r[f"hull{k}"])[keep], color=col, ls=ls, marker=mk,
+                    ms=3.5, lw=1.4, mfc="white" if k == 5 else col,
+                    label=f"{name}: P({k}-gon)")
+        if r.get("crossing_hull"):
+            ax.axvline(r["crossing_hull"], color=col, ls=ls, lw=0.8, alpha=0.7)
+    ax.axvspan(600, 700, color="0.85", zorder=0, label="paper: switch at n ≈ 600–700")
+    ax.set_xscale("log")
+    ax.set_xlabel("n")
+    ax.set_ylabel("posterior occupancy (hull vertex count)")
+    ax.set_title("TMS c = 6: 5-gon (open) vs 6-gon (filled); ours exp(−nL) vs Normal(σ = 1) "
+                 "exp(−nL/2)", fontsize=9)
+    ax.legend(fontsize=7, ncol=2)
+    fig.savefig(out, dpi=110)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a smoke run")
@@ -145,23 +203,45 @@ def main():
     ap.add_argument("--finite-ratio", type=float, default=1.6,
                     help="ratio of neighbouring rungs of the finite-data ladders 1 … n")
     ap.add_argument("--finite-steps", type=int, default=3000)
-    ap.add_argument("--no-finite", action="store_true")
+    ap.add_argument("--finite", default="gaussian",
+                    help="comma-separated likelihoods of the finite-data runs (gaussian, gibbs; "
+                         "'' for none)")
+    ap.add_argument("--grid", dest="grid_opt", default=None,
+                    help="comma-separated n of the finite-data runs")
+    ap.add_argument("--first-seed", type=int, default=0, help="first data seed")
+    ap.add_argument("--no-population", action="store_true")
     ap.add_argument("--json", default=None, help="write every number to this JSON file")
+    ap.add_argument("--plot", default=None, help="comma-separated JSON files: draw the figure")
+    ap.add_argument("--out", default="docs/figures/tms_paper_setting.png")
     args = ap.parse_args()
+    if args.plot:
+        plot(args.plot.split(","), args.out)
+        for name, r in merge(args.plot.split(",")).items():
+            if "seeds" in r:
+                print(f"{name}: seeds per n {dict(zip(r['ns'], r['seeds']))}")
+                for q in ("strict5", "strict6", "hull5", "hull6"):
+                    print(f"  {q:>8}: " + " ".join(f"{m:.2f}±{sd:.2f}" for m, sd in
+                                                   zip(r[q], r[q + "_sd"])))
+                print(f"  crossing: ours {r['crossing_strict']}, hull {r['crossing_hull']}")
+        return
     if args.quick:
         args.seeds, args.steps, args.finite_steps, args.rungs = 1, 3000, 1000, 16
         args.finite_ratio = 2.5
     args.grid = (200, 600, 1200) if args.quick else FINITE_GRID
+    if args.grid_opt:
+        args.grid = tuple(int(x) for x in args.grid_opt.split(","))
     key = jax.random.key(11)
     out = {"dc_prior_only": tms.prior_term(C, 6) - tms.prior_term(C, 5)}
     print(f"prior-only constant ½‖w6‖² − ½‖w5‖² = {tms.prior_term(C, 6):.5f} − "
           f"{tms.prior_term(C, 5):.5f} = {out['dc_prior_only']:.4f}")
-    for name, lik in (("ours", "gibbs"), ("gaussian", "gaussian")):
-        out[name] = population(lik, args, jax.random.fold_in(key, len(out)))
-        table(f"{name}: population loss, replica exchange", out[name])
-    if not args.no_finite:
-        out["gaussian+data"] = finite("gaussian", args, jax.random.fold_in(key, 7))
-        table(f"gaussian+data: {args.seeds} data seeds (mean)", out["gaussian+data"], args.grid)
+    for i, (name, lik) in enumerate((("ours", "gibbs"), ("gaussian", "gaussian"))):
+        if not args.no_population:
+            out[name] = population(lik, args, jax.random.fold_in(key, i + 1))
+            table(f"{name}: population loss, replica exchange", out[name])
+    for lik in filter(None, args.finite.split(",")):
+        name = ("ours" if lik == "gibbs" else lik) + "+data"
+        out[name] = finite(lik, args, jax.random.fold_in(key, 7))
+        table(f"{name}: {args.seeds} data seeds (mean)", out[name], args.grid)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1)
