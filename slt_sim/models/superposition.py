@@ -19,6 +19,8 @@ reconstruction error itself,
 so the tempered posterior is p_n^β(w) ∝ φ(w) exp(−nβ L_n(w)). This is the Gibbs posterior of the
 paper's loss, i.e. a Gaussian likelihood N(y | f(x; w), σ² I) with σ² = 1/2 up to a constant in w.
 With another σ², multiply n by 1/(2σ²): critical data counts scale by 2σ².
+``toy_superposition(c, likelihood="gaussian", sigma=σ)`` is that convention (ℓ scaled by 1/(2σ²));
+σ = 1, the NumPyro ``Normal(·, 1)`` likelihood, doubles every critical n on the population loss.
 
 Population loss (closed form, our derivation of the paper's Lemma 3.1): for input j the output i
 is the ramp u ↦ ReLU(u G_ij + b_i) with G = WᵀW, so
