@@ -121,6 +121,41 @@ def finite(likelihood, args, key):
             "prediction": predictions(model.extra["likelihood_scale"])}
 
 
+def nuts(likelihood, args, key):
+    """NUTS as in the demos (4 chains, 500 warm-up, 1,000 draws, no tempering) on the same nested
+    data sets as :func:`finite` (data seed ``--first-seed``, drawn at size max(--grid))."""
+    from slt_sim.posterior import mcmc as mcmc_module
+    from slt_sim.posterior.mcmc import sample_posterior
+
+    model = tms.toy_superposition(C, likelihood=likelihood)
+    s = args.first_seed
+    big = model.sample_data(jax.random.fold_in(key, 1000 + s), max(args.grid))
+    out = {"ns": [], "strict5": [], "strict6": [], "hull5": [], "hull6": [], "per_chain_hull6": []}
+    t0 = time.perf_counter()
+    for n in [int(x) for x in args.nuts.split(",")]:
+        data = type(big)(big.x[:n], big.y[:n])
+        # a cached NumPyro MCMC object fails on a second data size (vmap over a 0-d argument):
+        # start each n from a fresh one
+        mcmc_module._MCMC_CACHE.clear()
+        tree = sample_posterior(model, key=jax.random.fold_in(key, 7 * n + s), data=data,
+                                num_chains=4, num_warmup=500, num_samples=1000,
+                                log_likelihood=False, warn=False)
+        w = np.asarray(tree.posterior["w"])  # (chain, draw, d)
+        o = occupancies(w[:, :, None, :], None, None)
+        hull = np.asarray(tms.hull_vertex_count(w.reshape(-1, w.shape[-1]), C))
+        per_chain = (hull.reshape(w.shape[:2]) == 6).mean(axis=1)
+        out["ns"].append(n)
+        for k in ("strict5", "strict6", "hull5", "hull6"):
+            out[k].append(float(o[k][0]))
+        out["per_chain_hull6"].append(per_chain.tolist())
+        print(f"  NUTS seed {s} n = {n:5d}: strict P5 {out['strict5'][-1]:.2f} P6 "
+              f"{out['strict6'][-1]:.2f} | hull P5 {out['hull5'][-1]:.2f} P6 "
+              f"{out['hull6'][-1]:.2f} | P6 per chain {np.round(per_chain, 2).tolist()} "
+              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
 def table(name, res, grid=GRID):
     ns = np.asarray(res["ns"])
     cols = [int(np.argmin(np.abs(ns - n))) for n in grid]
@@ -210,6 +245,9 @@ def main():
                     help="comma-separated n of the finite-data runs")
     ap.add_argument("--first-seed", type=int, default=0, help="first data seed")
     ap.add_argument("--no-population", action="store_true")
+    ap.add_argument("--nuts", default=None,
+                    help="comma-separated n: also run NUTS (σ = 1 likelihood, data seed "
+                         "--first-seed) for a comparison without tempering")
     ap.add_argument("--json", default=None, help="write every number to this JSON file")
     ap.add_argument("--plot", default=None, help="comma-separated JSON files: draw the figure")
     ap.add_argument("--out", default="docs/figures/tms_paper_setting.png")
@@ -242,6 +280,8 @@ def main():
         name = ("ours" if lik == "gibbs" else lik) + "+data"
         out[name] = finite(lik, args, jax.random.fold_in(key, 7))
         table(f"{name}: {args.seeds} data seeds (mean)", out[name], args.grid)
+    if args.nuts:
+        out["gaussian+data NUTS"] = nuts("gaussian", args, jax.random.fold_in(key, 7))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1)
