@@ -51,6 +51,7 @@ def test_cli_tms_table_and_critical_n(capsys):
     # n ΔL = Δλ log n with ΔL = 0.02055, Δλ = 1.5
     assert out["critical_n_predicted"] == pytest.approx(445, rel=0.02)
     assert out["transition"] == "5 -> 6" and out["posterior_occupancy"] is not None
+    assert "hull_5" in out["posterior_occupancy"] and "critical_n_measured_hull" in out
 
 
 @pytest.mark.parametrize("argv,msg", [
@@ -58,9 +59,25 @@ def test_cli_tms_table_and_critical_n(capsys):
     (["sgd", "--model", "tms", "--n", "10.5"], "whole number"),
     (["sgd", "--model", "quadratic", "--lr", "-1"], "lr"),
     (["tms", "--c", "1", "--no-llc", "--no-measure"], "--c"),
+    (["tms", "--likelihood", "gaussian", "--sigma", "0", "--no-llc", "--no-measure"], "--sigma"),
 ])
 def test_cli_sgd_and_tms_bad_input_exit_2(capsys, argv, msg):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
     assert msg in capsys.readouterr().err
+
+
+def test_cli_tms_reports_the_setting_and_gaussian_likelihood_prediction(capsys):
+    """--likelihood gaussian (σ = 1): the JSON names the setting; the asymptotic crossing doubles
+    and more (n ΔL/2 = Δλ log n: 1,010 against 445)."""
+    out = _json(capsys, ["tms", "--c", "6", "--no-llc", "--no-measure", "--likelihood",
+                         "gaussian"])
+    s = out["setting"]
+    assert s["likelihood"] == "gaussian" and s["sigma"] == 1.0 and s["likelihood_scale"] == 0.5
+    assert s["loss"].startswith("population")
+    assert out["critical_n_predicted"] == pytest.approx(1010, rel=0.01)
+    assert out["critical_n_measured"] is None and out["critical_n_measured_hull"] is None
+    assert round([r for r in out["kgons"] if r["phase"] == "6"][0]["loss"], 5) == 0.04819
+    out = _json(capsys, ["tms", "--c", "6", "--no-llc", "--no-measure"])
+    assert out["setting"]["likelihood"] == "gibbs" and out["setting"]["likelihood_scale"] == 1.0

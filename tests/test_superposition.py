@@ -168,3 +168,86 @@ def test_posterior_prefers_5gon_at_small_n_and_6gon_at_large_n(model):
     assert np.all(six[ns > 800] > 0.95)
     assert occ.swap_acceptance.min() > 0.02
     assert 100 < occ.crossing("6", "5") < 500
+
+
+# ------------------------------------------------------------------ the paper's setting (issue 11)
+def test_gaussian_likelihood_is_half_our_loss_and_moves_the_predicted_crossing(model):
+    """Normal(·, σ = 1) likelihood: ℓ = ‖y − f‖²/2, so the population loss, the per-sample loss
+    and the region losses are exactly half ours, and the asymptotic crossing n ΔL/2 = Δλ log n
+    moves from 445 to 1,010 (the posterior at n is ours at n/2)."""
+    from slt_sim.theory import FreeEnergyLaw, critical_n
+
+    g = models.toy_superposition(C, likelihood="gaussian")
+    g2 = models.toy_superposition(C, likelihood="gaussian", sigma=0.5)
+    w = model.sample_prior(jax.random.key(0), (3,))
+    ref = [float(model.population_loss(x)) for x in w]
+    assert [float(g.population_loss(x)) for x in w] == pytest.approx(np.multiply(ref, 0.5),
+                                                                       rel=1e-12)
+    assert float(g2.population_loss(w[0])) == pytest.approx(2.0 * ref[0], rel=1e-12)
+    data = model.sample_data(jax.random.key(1), 50)
+    assert float(g.empirical_loss(w[0], data)) == pytest.approx(
+        0.5 * float(model.empirical_loss(w[0], data)), rel=1e-12)
+    assert g.region("6").loss == pytest.approx(0.5 * model.region("6").loss, rel=1e-12)
+    assert g.extra["likelihood_scale"] == 0.5 and "σ = 1" in g.noise
+    assert model.extra["likelihood_scale"] == 1.0 and "σ² = 1/2" in model.noise
+
+    def crit(m):
+        return critical_n(*(FreeEnergyLaw(m.region(k).loss, float(m.region(k).lam))
+                            for k in ("6", "5")))
+    print(f"predicted crossing: ours {crit(model):.0f}, gaussian σ = 1 {crit(g):.0f}")
+    assert crit(model) == pytest.approx(445, rel=0.01)
+    assert crit(g) == pytest.approx(1010, rel=0.01)
+    with pytest.raises(ValueError, match="likelihood"):
+        models.toy_superposition(C, likelihood="normal")
+    with pytest.raises(ValueError, match="sigma"):
+        models.toy_superposition(C, likelihood="gaussian", sigma=0.0)
+
+
+def test_paper_constant_is_the_prior_term_alone():
+    """Chen et al.'s Δc = 2.7535 = ½‖w*₆‖² − ½‖w*₅‖² = 6.37767 − 3.62417 (dead biases 0): only
+    the N(0, 1) prior density at each k-gon. With it and our exp(−nL), n ΔL = Δλ log n + Δc gives
+    the paper's predicted n ≈ 600."""
+    from scipy.optimize import brentq
+
+    p6, p5 = tms.prior_term(C, 6), tms.prior_term(C, 5)
+    print(f"½‖w6‖² = {p6:.5f}, ½‖w5‖² = {p5:.5f}, Δc = {p6 - p5:.4f}")
+    assert round(p6, 4) == 6.3776 and round(p5, 4) == 3.6242
+    assert round(p6 - p5, 4) == 2.7535
+    dl = tms.kgon_norm_bias(C, 5)[2] - tms.kgon_norm_bias(C, 6)[2]
+    n_pred = brentq(lambda n: n * dl - 1.5 * np.log(n) - (p6 - p5), 50, 1e5)
+    assert n_pred == pytest.approx(601, abs=5)
+
+
+def test_hull_vertex_count_counts_kplus_and_inner_columns_as_the_kgon():
+    """The demos' classifier (hull vertices of all columns) calls 5⁺ and a 5-gon with a short
+    column inside '5'; ours names them '5+' and '5(1 in)'."""
+    w5, w6 = tms.kgon(C, 5), tms.kgon(C, 6)
+    inner = w5.at[5].set(0.6).at[C + 5].set(0.1)  # feature 6 live (norm > 0.5), inside the hull
+    for w, hull, ours in ((w5, 5, "5"), (w6, 6, "6"), (tms.kgon_plus(C, 5), 5, "5+"),
+                          (inner, 5, "5(1 in)"), (tms.kgon(C, 3), 3, "3")):
+        assert tms.hull_vertex_count(w, C) == hull
+        assert tms.classify_phase(w, C) == ours
+    batch = jnp.stack([w5, w6, inner])
+    assert tms.hull_vertex_count(batch, C).tolist() == [5, 6, 5]
+    with pytest.raises(ValueError, match="last dimension"):
+        tms.hull_vertex_count(jnp.zeros(5), C)
+
+
+@pytest.mark.slow
+def test_gaussian_likelihood_doubles_the_measured_population_crossing(model):
+    """Replica exchange on the population loss: the σ = 1 Gaussian likelihood moves the measured
+    5 → 6 crossing by ×2 (exact in distribution; tolerance for the sampling noise)."""
+    from slt_sim.posterior.tempering import replica_exchange
+
+    g = models.toy_superposition(C, likelihood="gaussian")
+    ns = np.geomspace(1, 5000, 28)
+    cross = {}
+    for name, m in (("ours", model), ("gaussian", g)):
+        occ = replica_exchange(m, ns, key=jax.random.key(3), num_replicas=4, num_steps=12_000,
+                               num_burnin=3000)
+        cross[name] = occ.crossing("6", "5")
+        assert occ.swap_acceptance.min() > 0.05
+    print(f"measured crossing: ours {cross['ours']:.0f}, gaussian σ = 1 {cross['gaussian']:.0f}, "
+          f"ratio {cross['gaussian'] / cross['ours']:.2f}")
+    assert 150 < cross["ours"] < 300
+    assert 1.6 < cross["gaussian"] / cross["ours"] < 2.5

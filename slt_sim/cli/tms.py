@@ -20,6 +20,10 @@ def register(sub) -> None:
     p.add_argument("--rungs", type=int, default=20, help="rungs of the n ladder")
     p.add_argument("--replicas", type=int, default=4, help="independent ladders")
     p.add_argument("--steps", type=int, default=6000, help="MALA steps per chain")
+    p.add_argument("--likelihood", choices=("gibbs", "gaussian"), default="gibbs",
+                   help="gibbs: posterior exp(−n L) of ℓ = ‖x − f(x)‖² (ours); gaussian: the "
+                        "likelihood N(x | f(x), σ² I), exp(−n L/(2σ²)) (NUTS demos, σ = 1)")
+    p.add_argument("--sigma", type=float, default=1.0, help="σ of --likelihood gaussian")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(func=run)
@@ -35,7 +39,9 @@ def run(args) -> int:
 
     t0 = time.perf_counter()
     c = v.as_int("--c", args.c, lo=2, hi=32)
-    model = models.toy_superposition(c)
+    sigma = v.as_float("--sigma", args.sigma, lo=0.0, lo_open=True)
+    model = models.toy_superposition(c, likelihood=args.likelihood, sigma=sigma)
+    scale = model.extra["likelihood_scale"]
     key = jax.random.key(v.as_int("--seed", args.seed, lo=0))
     rows = []
     for k in range(c, 0, -1):
@@ -54,9 +60,9 @@ def run(args) -> int:
     predicted = None
     if top in laws and second in laws:
         predicted = theory.critical_n(
-            theory.FreeEnergyLaw(laws[top]["loss"], laws[top]["lambda_theory"]),
-            theory.FreeEnergyLaw(laws[second]["loss"], laws[second]["lambda_theory"]))
-    measured, occ_out = None, None
+            theory.FreeEnergyLaw(scale * laws[top]["loss"], laws[top]["lambda_theory"]),
+            theory.FreeEnergyLaw(scale * laws[second]["loss"], laws[second]["lambda_theory"]))
+    measured, measured_hull, occ_out = None, None, None
     if not args.no_measure:
         from ..posterior.tempering import replica_exchange
 
@@ -64,17 +70,30 @@ def run(args) -> int:
                           v.as_int("--rungs", args.rungs, lo=4))
         occ = replica_exchange(model, ns, key=jax.random.fold_in(key, 7),
                                num_replicas=args.replicas, num_steps=args.steps,
-                               num_burnin=args.steps // 3)
+                               num_burnin=args.steps // 3, keep_draws=True)
         measured = occ.crossing(top, second)
+        hull = np.asarray(tms.hull_vertex_count(occ.draws.reshape(-1, model.dim), c))
+        hull = hull.reshape(occ.draws.shape[:-1])  # (replica, record, rung)
+        h_top, h_second = ((hull == k).mean(axis=(0, 1)) for k in (c, c - 1))
+        measured_hull = _crossing(ns, h_top - h_second)
         occ_out = {"ns": ns.tolist(), top: occ.occupancy[top].tolist(),
                    second: occ.occupancy[second].tolist(),
+                   f"hull_{top}": h_top.tolist(), f"hull_{second}": h_second.tolist(),
                    "swap_acceptance_min": float(occ.swap_acceptance.min()),
                    "settings": occ.settings}
-    out = {"c": c, "noise": model.noise, "kgons": rows,
+    setting = {"likelihood": args.likelihood, "sigma": sigma if args.likelihood == "gaussian"
+               else None, "likelihood_scale": scale, "loss": "population (closed form)",
+               "prior": "N(0, I)", "sampler": "replica exchange over n (MALA + swaps)",
+               "classifier": "classify_phase (live columns of norm > 0.5 on the hull, none "
+                             "inside, no '+' feature)",
+               "classifier_hull": "hull_vertex_count (vertices of the hull of all columns)"}
+    out = {"c": c, "noise": model.noise, "setting": setting, "kgons": rows,
            "transition": f"{second} -> {top}", "critical_n_predicted": predicted,
-           "critical_n_measured": measured, "posterior_occupancy": occ_out,
+           "critical_n_measured": measured, "critical_n_measured_hull": measured_hull,
+           "posterior_occupancy": occ_out,
            "seconds": time.perf_counter() - t0}
-    lines = [f"toy model of superposition, c = {c}, r = 2 (loss: {model.noise})",
+    lines = [f"toy model of superposition, c = {c}, r = 2 (loss: {model.noise}; posterior "
+             f"φ exp(−n·{scale:g}·L))",
              f"{'phase':>6} {'norm':>8} {'bias':>9} {'loss':>9} {'λ theory':>9} {'λ̂':>12}"]
     for r in rows:
         lam = "—" if r["lambda_theory"] is None else f"{r['lambda_theory']:g}"
@@ -83,10 +102,24 @@ def run(args) -> int:
                      f"{lam:>9} {hat:>12}")
     pred = "none" if predicted is None else f"{predicted:,.0f}"
     meas = "not measured" if measured is None else f"{measured:,.0f}"
-    lines.append(f"{second} → {top}: predicted critical n (n ΔL = Δλ log n, no constants) = "
-                 f"{pred}; measured (replica exchange) = {meas}")
+    if measured_hull is not None:
+        meas += f" (hull vertex count: {measured_hull:,.0f})"
+    lines.append(f"{second} → {top}: predicted critical n (n s ΔL = Δλ log n, no constants) = "
+                 f"{pred}; measured (replica exchange, population loss) = {meas}")
     emit(out, args.json, "\n".join(lines))
     return 0
+
+
+def _crossing(ns, d):
+    """Largest n where d changes sign (log-linear interpolation), else None."""
+    import numpy as np
+
+    idx = np.flatnonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)
+    if idx.size == 0:
+        return None
+    j = idx[-1]
+    t = d[j] / (d[j] - d[j + 1])
+    return float(np.exp(np.log(ns[j]) + t * (np.log(ns[j + 1]) - np.log(ns[j]))))
 
 
 def _estimate_llcs(model, rows, c, key, n, draws) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "deep_linear_network",
     "digit_addition",
     "gaussian",
+    "hull_vertex_count",
     "kgon",
     "kgon_plus",
     "KNOWN_POTENTIALS",

@@ -19,6 +19,8 @@ reconstruction error itself,
 so the tempered posterior is p_n^β(w) ∝ φ(w) exp(−nβ L_n(w)). This is the Gibbs posterior of the
 paper's loss, i.e. a Gaussian likelihood N(y | f(x; w), σ² I) with σ² = 1/2 up to a constant in w.
 With another σ², multiply n by 1/(2σ²): critical data counts scale by 2σ².
+``toy_superposition(c, likelihood="gaussian", sigma=σ)`` is that convention (ℓ scaled by 1/(2σ²));
+σ = 1, the NumPyro ``Normal(·, 1)`` likelihood, doubles every critical n on the population loss.
 
 Population loss (closed form, our derivation of the paper's Lemma 3.1): for input j the output i
 is the ramp u ↦ ReLU(u G_ij + b_i) with G = WᵀW, so
@@ -349,14 +351,74 @@ def _sampler(c: int):
     return sample
 
 
+LIKELIHOODS = ("gibbs", "gaussian")
+
+
+def likelihood_scale(likelihood: str = "gibbs", sigma: float = 1.0) -> float:
+    r"""The factor s in the per-sample loss s·‖y − f(x)‖² of a likelihood convention.
+
+    ``"gibbs"`` (ours): s = 1, the posterior exp(−n L_n) of the squared error itself (a Gaussian
+    of variance 1/2). ``"gaussian"``: the likelihood N(y | f(x), σ² I), s = 1/(2σ²); σ = 1 (the
+    NumPyro ``Normal(·, 1)`` likelihood of the NUTS demos) gives s = 1/2, i.e. exp(−n L_n/2), so
+    on the population loss every critical n doubles (the posterior at n is ours at n/2).
+    """
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {list(LIKELIHOODS)}, got {likelihood!r}")
+    sigma = v.as_float("sigma", sigma, lo=0.0, lo_open=True)
+    return 1.0 if likelihood == "gibbs" else 1.0 / (2.0 * sigma * sigma)
+
+
+def prior_term(c: int, k: int, *, dead_bias: float = 0.0, prior_scale: float = 1.0) -> float:
+    r"""−log φ(w*) up to its constant: ‖w*‖²/(2s²) at the optimal k-gon (dead features W = 0).
+
+    Chen et al.'s (2023) constant gap c(6) − c(5) = 2.7535 at c = 6 is exactly
+    prior_term(6, 6) − prior_term(6, 5) = 6.37767 − 3.62417 with dead bias 0: the N(0, 1) prior
+    density at each k-gon, with no local-volume (Hessian, orbit, flat-direction) term.
+    """
+    w = np.asarray(kgon(c, k, dead_bias=dead_bias))
+    s = v.as_float("prior_scale", prior_scale, lo=0.0, lo_open=True)
+    return float(np.sum(w * w) / (2.0 * s * s))
+
+
+def hull_vertex_count(w, c: int, *, r: int = 2, tol: float = 1e-9) -> np.ndarray | int:
+    r"""Number of vertices of the convex hull of all c columns of W (first two hidden dims).
+
+    The classifier of the NUTS demos of the TMS (Chen et al. 2023 and its workshop notebook):
+    no live-norm threshold, no bias test, columns inside the hull ignored. A k-gon, a k⁺ point
+    and a k-gon with a short column inside all count k. Compare :func:`classify_phase`, which
+    also names the '+' features and sends points with live columns inside the hull to no phase.
+
+    Args:
+      w: parameters, shape (d,) or (..., d).
+      c: number of features.
+    Returns:
+      an int for one parameter, else an int array with the batch shape.
+    """
+    c = v.as_int("c", c, lo=2)
+    r = v.as_int("r", r, lo=2)
+    w = jnp.asarray(w)
+    if w.ndim == 0 or w.shape[-1] != (r + 1) * c:
+        raise ValueError(f"w must have last dimension (r + 1)·c = {(r + 1) * c}, "
+                         f"got shape {tuple(w.shape)}")
+    flat = w.reshape(-1, w.shape[-1])
+    k = np.asarray(_batched_counts(c, r, 0.0, None)(flat)[0]).astype(int)
+    return int(k[0]) if w.ndim == 1 else k.reshape(w.shape[:-1])
+
+
 def toy_superposition(c: int = 6, r: int = 2, prior_scale: float = 1.0,
-                      live_norm: float = 0.5) -> Model:
+                      live_norm: float = 0.5, likelihood: str = "gibbs",
+                      sigma: float = 1.0) -> Model:
     r"""The toy model of superposition f(x) = ReLU(WᵀW x + b) in the high-sparsity limit.
 
     d = (r + 1) c parameters w = (W row by row, b); data x = u e_j (one active feature, uniform
     magnitude), target y = x; per-sample loss ℓ = ‖y − f(x)‖² (the Gibbs posterior exp(−nβL_n);
     Gaussian likelihood with σ² = 1/2). Prior N(0, s² I). See the module docstring for the
     closed-form population loss, the k-gons and the noise convention.
+
+    ``likelihood="gaussian"`` with ``sigma`` σ switches to the likelihood N(y | f(x), σ² I):
+    ℓ = ‖y − f(x)‖²/(2σ²) (and the population loss and region losses scaled alike), the
+    convention of NumPyro NUTS demos with ``Normal(·, 1)``, whose posterior exp(−n L_n/2) at n is
+    ours at n/2 (:func:`likelihood_scale`).
 
     ``population_loss`` is the closed-form L(w) itself (the model is not realisable and the
     global minimum is not known in closed form for every c, so L is not shifted to K = L − L₀).
@@ -370,7 +432,10 @@ def toy_superposition(c: int = 6, r: int = 2, prior_scale: float = 1.0,
       r: hidden dimensions (≥ 1; phases need r ≥ 2).
       prior_scale: s in the N(0, s²) prior on every parameter.
       live_norm: column-norm threshold of a live feature in the phase regions.
+      likelihood: ``"gibbs"`` (ℓ = ‖y − f‖², ours) or ``"gaussian"`` (ℓ = ‖y − f‖²/(2σ²)).
+      sigma: σ of the ``"gaussian"`` likelihood (ignored for ``"gibbs"``).
     """
+    scale = likelihood_scale(likelihood, sigma)
     c = v.as_int("c", c, lo=2, hi=32)
     r = v.as_int("r", r, lo=1, hi=16)
     s = v.as_float("prior_scale", prior_scale, lo=0.0, lo_open=True)
@@ -382,20 +447,20 @@ def toy_superposition(c: int = 6, r: int = 2, prior_scale: float = 1.0,
         return jax.nn.relu(W.T @ (W @ x) + b)
 
     def loss(w, x, y):
-        return jnp.sum((y - predict(w, x)) ** 2)
+        return scale * jnp.sum((y - predict(w, x)) ** 2)
 
     def population_loss(w):
         W, b = _unpack(w, r, c)
         if w.ndim == 1:
-            return tms_population_loss(W, b)
+            return scale * tms_population_loss(W, b)
         flatW = W.reshape((-1, r, c))
         flatb = b.reshape((-1, c))
-        return jax.vmap(tms_population_loss)(flatW, flatb).reshape(w.shape[:-1])
+        return scale * jax.vmap(tms_population_loss)(flatW, flatb).reshape(w.shape[:-1])
 
     regions: tuple[Region, ...] = ()
     fast_index = None
     if r >= 2:
-        regions = _phase_regions(c, r, live_norm)
+        regions = _phase_regions(c, r, live_norm, scale)
         # (k, p) -> index into regions, so one hull computation names the region
         table = np.full((c + 1, c + 1), -1, dtype=np.int32)
         for idx, (kk, pp) in enumerate((a, b) for a in range(c, -1, -1) for b in range(c - a + 1)):
@@ -408,18 +473,25 @@ def toy_superposition(c: int = 6, r: int = 2, prior_scale: float = 1.0,
             return jnp.where(q == 0, table_j[k, p], -1)
     names = tuple(f"W[{a},{i}]" for a in range(r) for i in range(c)) + \
         tuple(f"b[{i}]" for i in range(c))
+    if likelihood == "gibbs":
+        tag, noise = "", ("squared error ℓ = ‖x − ReLU(WᵀWx + b)‖² (Gibbs posterior; Gaussian "
+                          "σ² = 1/2)")
+    else:
+        tag = f", gaussian σ={sigma:g}"
+        noise = (f"Gaussian likelihood N(x | ReLU(WᵀWx + b), σ² I), σ = {sigma:g}: "
+                 f"ℓ = ‖x − ReLU(WᵀWx + b)‖²/(2σ²) = {scale:g}·‖x − ReLU(WᵀWx + b)‖²")
     return Model(
-        name=f"toy_superposition(c={c}, r={r})", dim=dim, prior=gaussian(dim, s),
+        name=f"toy_superposition(c={c}, r={r}{tag})", dim=dim, prior=gaussian(dim, s),
         box=((-4.0 * s, 4.0 * s),) * dim, loss=loss, population_loss=population_loss,
         sample_inputs_targets=_sampler(c), true_param=None, regions=regions,
         param_names=names,
-        noise="squared error ℓ = ‖x − ReLU(WᵀWx + b)‖² (Gibbs posterior; Gaussian σ² = 1/2), "
-              "x = u e_j, j ~ Unif{1..c}, u ~ U[0,1]",
+        noise=noise + ", x = u e_j, j ~ Unif{1..c}, u ~ U[0,1]",
         extra={"c": c, "r": r, "prior_scale": s, "live_norm": live_norm, "predict": predict,
+               "likelihood": likelihood, "sigma": float(sigma), "likelihood_scale": scale,
                "unpack": lambda w: _unpack(w, r, c), "region_index": fast_index})
 
 
-def _phase_regions(c: int, r: int, live_norm: float) -> tuple[Region, ...]:
+def _phase_regions(c: int, r: int, live_norm: float, scale: float = 1.0) -> tuple[Region, ...]:
     out = []
     for k in range(c, -1, -1):
         base = kgon_norm_bias(c, k)[2] if k >= 1 else c / (3.0 * c)
@@ -430,6 +502,7 @@ def _phase_regions(c: int, r: int, live_norm: float) -> tuple[Region, ...]:
                 kk, pp, qq = phase_counts(w, c, r=r, live_norm=live_norm)
                 return (kk == k) & (pp == p) & (qq == 0)
 
-            out.append(Region(phase_name(k, p), contains, loss=base - p / (4.0 * c * c),
+            out.append(Region(phase_name(k, p), contains,
+                              loss=scale * (base - p / (4.0 * c * c)),
                               lam=lam, m=1 if lam is not None else None))
     return tuple(out)
