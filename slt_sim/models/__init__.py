@@ -14,7 +14,13 @@ from .potentials import (
 )
 from .priors import SymmetricPowerPrior, gaussian, uniform_box
 from .sparse_parity import multitask_sparse_parity
-from .superposition import classify_phase, kgon, kgon_plus, toy_superposition
+from .superposition import (
+    classify_phase,
+    hull_vertex_count,
+    kgon,
+    kgon_plus,
+    toy_superposition,
+)
 
 __all__ = [
     "addition_carries",
