@@ -29,22 +29,11 @@ import numpy as np
 from scipy.optimize import brentq
 
 from slt_sim.models import superposition as tms
-from slt_sim.posterior.tempering import replica_exchange
+from slt_sim.posterior.tempering import last_crossing, replica_exchange
 
 C = 6
 GRID = (100, 200, 300, 450, 600, 800, 1200, 2000)
 FINITE_GRID = (100, 200, 300, 450, 600, 800, 1200, 2000)
-
-
-def crossing(ns, d):
-    """Largest n where d changes sign (log-linear interpolation), else None."""
-    ns, d = np.asarray(ns, float), np.asarray(d, float)
-    idx = np.flatnonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)
-    if idx.size == 0:
-        return None
-    j = idx[-1]
-    t = d[j] / (d[j] - d[j + 1])
-    return float(np.exp(np.log(ns[j]) + t * (np.log(ns[j + 1]) - np.log(ns[j]))))
 
 
 def occupancies(draws, names_of_region, region_names):
@@ -77,8 +66,8 @@ def population(likelihood, args, key):
                            num_burnin=args.steps // 4, keep_draws=True)
     o = occupancies(occ.draws, None, None)
     res = {"ns": ns.tolist(), **{k: x.tolist() for k, x in o.items()},
-           "crossing_strict": crossing(ns, o["strict6"] - o["strict5"]),
-           "crossing_hull": crossing(ns, o["hull6"] - o["hull5"]),
+           "crossing_strict": last_crossing(ns, o["strict6"] - o["strict5"]),
+           "crossing_hull": last_crossing(ns, o["hull6"] - o["hull5"]),
            "swap_acceptance_min": float(occ.swap_acceptance.min()),
            "seconds": time.perf_counter() - t0, "settings": occ.settings,
            "prediction": predictions(model.extra["likelihood_scale"])}
@@ -108,15 +97,16 @@ def finite(likelihood, args, key):
                   f"{rows['strict6'][-1]:.2f} | hull P5 {rows['hull5'][-1]:.2f} P6 "
                   f"{rows['hull6'][-1]:.2f} | swap min {rows['swap_min'][-1]:.2f} "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
-        rows["crossing_strict"] = crossing(args.grid, np.subtract(rows["strict6"], rows["strict5"]))
-        rows["crossing_hull"] = crossing(args.grid, np.subtract(rows["hull6"], rows["hull5"]))
+        rows["crossing_strict"] = last_crossing(args.grid,
+                                                np.subtract(rows["strict6"], rows["strict5"]))
+        rows["crossing_hull"] = last_crossing(args.grid, np.subtract(rows["hull6"], rows["hull5"]))
         per_seed.append(rows)
     mean = {k: np.mean([r[k] for r in per_seed], axis=0).tolist()
             for k in ("strict5", "strict6", "hull5", "hull6")}
     return {"ns": list(args.grid), "per_seed": per_seed, **mean,
-            "crossing_strict": crossing(args.grid, np.subtract(mean["strict6"],
+            "crossing_strict": last_crossing(args.grid, np.subtract(mean["strict6"],
                                                                mean["strict5"])),
-            "crossing_hull": crossing(args.grid, np.subtract(mean["hull6"], mean["hull5"])),
+            "crossing_hull": last_crossing(args.grid, np.subtract(mean["hull6"], mean["hull5"])),
             "seconds": time.perf_counter() - t0,
             "prediction": predictions(model.extra["likelihood_scale"])}
 
@@ -193,8 +183,8 @@ def merge(paths):
         for q in ("strict5", "strict6", "hull5", "hull6"):
             r[q] = [float(np.mean(by_n[n][q])) for n in ns]
             r[q + "_sd"] = [float(np.std(by_n[n][q])) for n in ns]
-        r["crossing_strict"] = crossing(ns, np.subtract(r["strict6"], r["strict5"]))
-        r["crossing_hull"] = crossing(ns, np.subtract(r["hull6"], r["hull5"]))
+        r["crossing_strict"] = last_crossing(ns, np.subtract(r["strict6"], r["strict5"]))
+        r["crossing_hull"] = last_crossing(ns, np.subtract(r["hull6"], r["hull5"]))
         res[k] = r
     return res
 

@@ -64,7 +64,7 @@ def run(args) -> int:
             theory.FreeEnergyLaw(scale * laws[second]["loss"], laws[second]["lambda_theory"]))
     measured, measured_hull, occ_out = None, None, None
     if not args.no_measure:
-        from ..posterior.tempering import replica_exchange
+        from ..posterior.tempering import last_crossing, replica_exchange
 
         ns = np.geomspace(1.0, v.as_float("--ladder-max", args.ladder_max, lo=10.0),
                           v.as_int("--rungs", args.rungs, lo=4))
@@ -75,7 +75,7 @@ def run(args) -> int:
         hull = np.asarray(tms.hull_vertex_count(occ.draws.reshape(-1, model.dim), c))
         hull = hull.reshape(occ.draws.shape[:-1])  # (replica, record, rung)
         h_top, h_second = ((hull == k).mean(axis=(0, 1)) for k in (c, c - 1))
-        measured_hull = _crossing(ns, h_top - h_second)
+        measured_hull = last_crossing(ns, h_top - h_second)
         occ_out = {"ns": ns.tolist(), top: occ.occupancy[top].tolist(),
                    second: occ.occupancy[second].tolist(),
                    f"hull_{top}": h_top.tolist(), f"hull_{second}": h_second.tolist(),
@@ -108,18 +108,6 @@ def run(args) -> int:
                  f"{pred}; measured (replica exchange, population loss) = {meas}")
     emit(out, args.json, "\n".join(lines))
     return 0
-
-
-def _crossing(ns, d):
-    """Largest n where d changes sign (log-linear interpolation), else None."""
-    import numpy as np
-
-    idx = np.flatnonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)
-    if idx.size == 0:
-        return None
-    j = idx[-1]
-    t = d[j] / (d[j] - d[j + 1])
-    return float(np.exp(np.log(ns[j]) + t * (np.log(ns[j + 1]) - np.log(ns[j]))))
 
 
 def _estimate_llcs(model, rows, c, key, n, draws) -> None:

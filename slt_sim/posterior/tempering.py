@@ -47,6 +47,18 @@ from .. import _validate as v
 from ..models.base import Data, Model
 
 
+def last_crossing(ns, d) -> float | None:
+    """Largest n where ``d`` (sampled at ``ns``) changes sign, interpolated linearly in log n;
+    None when it never does."""
+    ns, d = np.asarray(ns, float), np.asarray(d, float)
+    idx = np.flatnonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)
+    if idx.size == 0:
+        return None
+    j = idx[-1]
+    t = d[j] / (d[j] - d[j + 1])
+    return float(np.exp(np.log(ns[j]) + t * (np.log(ns[j + 1]) - np.log(ns[j]))))
+
+
 @dataclass(frozen=True)
 class RegionOccupancy:
     """Posterior region occupancy along an n ladder (replica exchange).
@@ -103,14 +115,7 @@ class RegionOccupancy:
 
     def crossing(self, a: str, b: str) -> float | None:
         """Largest n where occupancy(a) − occupancy(b) changes sign (log-linear interpolation)."""
-        d = self.occupancy[a] - self.occupancy[b]
-        idx = np.flatnonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)
-        if idx.size == 0:
-            return None
-        j = idx[-1]
-        t = d[j] / (d[j] - d[j + 1])
-        return float(np.exp(np.log(self.ns[j]) + t * (np.log(self.ns[j + 1]) -
-                                                        np.log(self.ns[j]))))
+        return last_crossing(self.ns, self.occupancy[a] - self.occupancy[b])
 
 
 @functools.lru_cache(maxsize=8)
