@@ -240,6 +240,17 @@ def kgon_lambda(c: int, k: int, plus: int = 0) -> Fraction | None:
 
 
 # ---------------------------------------------------------------------------- phases
+def _flat_params(w, c, r):
+    """Checked (c, r), ``w`` as an array and its rows flattened to (batch, (r + 1)·c)."""
+    c = v.as_int("c", c, lo=2)
+    r = v.as_int("r", r, lo=2)
+    w = jnp.asarray(w)
+    if w.ndim == 0 or w.shape[-1] != (r + 1) * c:
+        raise ValueError(f"w must have last dimension (r + 1)·c = {(r + 1) * c}, "
+                         f"got shape {tuple(w.shape)}")
+    return c, r, w, w.reshape(-1, w.shape[-1])
+
+
 def _hull_vertex_mask(P: Array, live: Array, tol: float) -> Array:
     """For 2-D points P (c, 2): live points that are vertices of the hull of the live points.
 
@@ -325,13 +336,7 @@ def classify_phase(w, c: int, *, r: int = 2, live_norm: float = 0.5,
     Returns:
       a string for one parameter, else an array of strings with the batch shape.
     """
-    c = v.as_int("c", c, lo=2)
-    r = v.as_int("r", r, lo=2)
-    w = jnp.asarray(w)
-    if w.ndim == 0 or w.shape[-1] != (r + 1) * c:
-        raise ValueError(f"w must have last dimension (r + 1)·c = {(r + 1) * c}, "
-                         f"got shape {tuple(w.shape)}")
-    flat = w.reshape(-1, w.shape[-1])
+    c, r, w, flat = _flat_params(w, c, r)
     k, p, q = (np.asarray(a) for a in _batched_counts(c, r, float(live_norm),
                                                         plus_bias)(flat))
     names = np.array([phase_name(*t) for t in zip(k, p, q)], dtype=object)
@@ -394,13 +399,7 @@ def hull_vertex_count(w, c: int, *, r: int = 2, tol: float = 1e-9) -> np.ndarray
     Returns:
       an int for one parameter, else an int array with the batch shape.
     """
-    c = v.as_int("c", c, lo=2)
-    r = v.as_int("r", r, lo=2)
-    w = jnp.asarray(w)
-    if w.ndim == 0 or w.shape[-1] != (r + 1) * c:
-        raise ValueError(f"w must have last dimension (r + 1)·c = {(r + 1) * c}, "
-                         f"got shape {tuple(w.shape)}")
-    flat = w.reshape(-1, w.shape[-1])
+    c, r, w, flat = _flat_params(w, c, r)
     k = np.asarray(_batched_counts(c, r, 0.0, None)(flat)[0]).astype(int)
     return int(k[0]) if w.ndim == 1 else k.reshape(w.shape[:-1])
 
