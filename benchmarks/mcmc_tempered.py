@@ -3,7 +3,7 @@
 Workload: the multi-temperature estimator's five temperatures on normal_crossing((1, 1)) at
 n = 1e4, 4 chains per temperature, 300 warmup + 500 draws. Baseline: ``numpyro.infer.MCMC`` with
 vectorised chains, run once per temperature (the obvious way; ``jit_model_args=True`` so it
-compiles once). Candidate: :func:`slt_sim.posterior.tempered.tempered_draws`, all temperatures
+compiles once). Candidate: :func:`slt_sim.posterior.tempered_nuts.tempered_draws`, all temperatures
 in one program. Both are timed cold (first call, compilation included) and warm (second call).
 
 Second part: the energy n L_n(w) of reduced-rank regression (3, 3, 2, 1) at n = 1e4 and its
@@ -27,7 +27,7 @@ import slt_sim  # noqa: F401  (float64)
 from slt_sim import models
 from slt_sim.measure.wbic import default_betas
 from slt_sim.posterior.energy import _linear_gaussian, _plain
-from slt_sim.posterior.tempered import tempered_draws
+from slt_sim.posterior.tempered_nuts import tempered_draws
 
 N = 1e4
 CHAINS, WARMUP, SAMPLES = 4, 300, 500

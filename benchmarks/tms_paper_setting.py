@@ -29,7 +29,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from slt_sim.models import superposition as tms
-from slt_sim.posterior.tempering import last_crossing, replica_exchange
+from slt_sim.posterior.parallel_tempering import last_crossing, replica_exchange
 
 C = 6
 GRID = (100, 200, 300, 450, 600, 800, 1200, 2000)

@@ -55,8 +55,8 @@ from .models import Data, Model  # noqa: E402
 from .posterior.exact import QuadratureWarning, exact_posterior  # noqa: E402
 from .posterior.grid import graded_grid, uniform_grid  # noqa: E402
 from .posterior.mcmc import sample_posterior  # noqa: E402
+from .posterior.parallel_tempering import RegionOccupancy, replica_exchange  # noqa: E402
 from .posterior.phase import phase_sweep  # noqa: E402
-from .posterior.tempering import RegionOccupancy, replica_exchange  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -64,7 +64,7 @@ def run(args) -> int:
             theory.FreeEnergyLaw(scale * laws[second]["loss"], laws[second]["lambda_theory"]))
     measured, measured_hull, occ_out = None, None, None
     if not args.no_measure:
-        from ..posterior.tempering import last_crossing, replica_exchange
+        from ..posterior.parallel_tempering import last_crossing, replica_exchange
 
         ns = np.geomspace(1.0, v.as_float("--ladder-max", args.ladder_max, lo=10.0),
                           v.as_int("--rungs", args.rungs, lo=4))

@@ -20,7 +20,8 @@ regresses E_β[n L_n] + (m−1)/(β log(nβ)) on 1/β instead, which removes tha
 remainder is O(1/log² n) and model dependent). ``multiplicity=1`` is Watanabe's estimator.
 
 All temperatures — and all data sets when several are given — run as one compiled NUTS program
-(:func:`slt_sim.posterior.tempered.tempered_draws`); on a CPU its chains run one after the other
+(:func:`slt_sim.posterior.tempered_nuts.tempered_draws`); on a CPU its chains run one after
+the other
 inside that program, each paying only for its own NUTS trees (``chain_method``).
 
 **Cost on singular networks.** NUTS on a singular posterior builds long trees: on the tanh
@@ -45,7 +46,7 @@ from .. import _validate as v
 from ..models.base import Data, Model
 from ..posterior.energy import energy_function, model_data
 from ..posterior.mcmc import RHAT_MAX, ConvergenceWarning
-from ..posterior.tempered import TemperedDraws, tempered_draws
+from ..posterior.tempered_nuts import TemperedDraws, tempered_draws
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,8 @@ def wbic(model: Model, *, key: jax.Array, n=None, data=None, num_datasets: int =
       num_chains, num_warmup, num_samples, target_accept, max_tree_depth, dense_mass: NUTS
         settings.
       chain_method: ``"auto"`` (sequential chains on a CPU, vectorised on a GPU),
-        ``"vectorized"`` or ``"sequential"`` (:func:`~slt_sim.posterior.tempered.tempered_draws`).
+        ``"vectorized"`` or ``"sequential"``
+        (:func:`~slt_sim.posterior.tempered_nuts.tempered_draws`).
       progress: print progress and the estimated time left to stderr.
 
     Returns:
@@ -294,7 +296,8 @@ def multi_temperature_lambda(model: Model, *, key: jax.Array, n=None, data=None,
       num_chains, num_warmup, num_samples, target_accept, max_tree_depth, dense_mass: NUTS
         settings.
       chain_method: ``"auto"`` (sequential chains on a CPU, vectorised on a GPU),
-        ``"vectorized"`` or ``"sequential"`` (:func:`~slt_sim.posterior.tempered.tempered_draws`;
+        ``"vectorized"`` or ``"sequential"``
+        (:func:`~slt_sim.posterior.tempered_nuts.tempered_draws`;
         the same draws either way, the CPU time differs).
       progress: print progress and the estimated time left to stderr.
 

@@ -8,7 +8,8 @@ has lower loss but a larger learning coefficient λ = (3k − 1)/2, so the poste
 
 Left: the columns of W at the current checkpoint of one SGD run, with the posterior's phase
 weights at the chosen n (replica exchange over an n ladder,
-:func:`~slt_sim.posterior.tempering.replica_exchange`). Right: the run's population loss against
+:func:`~slt_sim.posterior.parallel_tempering.replica_exchange`).
+Right: the run's population loss against
 step with the k-gon loss levels, and λ̂ along the run (:func:`~slt_sim.dynamics.llc_trajectory`).
 A play button steps through the run.
 """
@@ -26,7 +27,7 @@ from .. import theory
 from ..dynamics.llc_trajectory import LLCTrajectory, llc_trajectory
 from ..dynamics.sgd import SGDResult, train_sgd
 from ..models import superposition as tms
-from ..posterior.tempering import RegionOccupancy, replica_exchange
+from ..posterior.parallel_tempering import RegionOccupancy, replica_exchange
 from ..viz.sgd import plot_training_curves
 from ._frame import TwoPanelExplorer, fmt_n
 
