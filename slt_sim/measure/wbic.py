@@ -21,8 +21,7 @@ remainder is O(1/log² n) and model dependent). ``multiplicity=1`` is Watanabe's
 
 All temperatures — and all data sets when several are given — run as one compiled NUTS program
 (:func:`slt_sim.posterior.tempered_nuts.tempered_draws`); on a CPU its chains run one after
-the other
-inside that program, each paying only for its own NUTS trees (``chain_method``).
+the other inside that program, each paying only for its own NUTS trees (``chain_method``).
 
 **Cost on singular networks.** NUTS on a singular posterior builds long trees: on the tanh
 network with H = 3 at n = 5000 the mean tree holds about 71 leapfrog steps at max_tree_depth 8
