@@ -50,7 +50,7 @@ from .measure.llc import LLCResult, estimate_llc  # noqa: E402
 from .measure.scaling import BNSLFit, BNSLParams, bnsl, fit_bnsl, fit_power_law  # noqa: E402
 from .measure.thermo import thermodynamic_free_energy  # noqa: E402
 from .measure.volume import volume_scaling  # noqa: E402
-from .measure.wbic import multi_temperature_lambda, wbic  # noqa: E402
+from .measure.wbic_lambda import multi_temperature_lambda, wbic  # noqa: E402
 from .models import Data, Model  # noqa: E402
 from .posterior.exact import QuadratureWarning, exact_posterior  # noqa: E402
 from .posterior.grid import graded_grid, uniform_grid  # noqa: E402

@@ -1,4 +1,4 @@
-"""POLCA (slt_sim.dynamics.polca) and the digit-addition model it is studied on."""
+"""POLCA (slt_sim.dynamics.polca_decomposition) and the digit-addition model it is studied on."""
 
 import warnings
 
@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from slt_sim.dynamics.polca import (
+from slt_sim.dynamics.polca_decomposition import (
     acceleration_points,
     cluster_trajectories,
     decompose_loss,
@@ -17,7 +17,7 @@ from slt_sim.dynamics.polca import (
     polca,
 )
 from slt_sim.models import Data
-from slt_sim.models.digit_addition import addition_carries, addition_digits, digit_addition
+from slt_sim.models.addition import addition_carries, addition_digits, digit_addition
 
 
 @pytest.fixture(scope="module")

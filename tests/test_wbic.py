@@ -9,7 +9,7 @@
    without a sampler (importance sampling of the population posterior). The printout gives
    Watanabe's plain estimator and the multiplicity-corrected one (``multiplicity=m`` with m̂
    estimated by volume scaling of K — no theory enters the estimate; see
-   slt_sim.measure.wbic), each with its relative bias. The 15 % assertion is on the corrected
+   slt_sim.measure.wbic_lambda), each with its relative bias. The 15 % assertion is on the corrected
    estimator: for m = 2 the plain slope is biased by ≈ −(m−1)/log(nβ) (−11 % to −40 % here),
    which is the theory, not sampling error.
 3. For tanh H = 3 at n = 5000 (the command line's cheap default: 3 temperatures) the slope's own
@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from slt_sim import models
-from slt_sim.measure.wbic import (
+from slt_sim.measure.wbic_lambda import (
     default_betas,
     multi_temperature_lambda,
     resolve_multiplicity,

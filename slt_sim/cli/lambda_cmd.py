@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
                 num_warmup=v.as_int("--warmup", args.warmup, lo=0))
     t0 = time.perf_counter()
     if str(args.multiplicity) == "volume":
-        from ..measure.wbic import resolve_multiplicity
+        from ..measure.wbic_lambda import resolve_multiplicity
 
         multiplicity = resolve_multiplicity(model, "volume", key=key)
     else:
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         lam_hat, ci, m_hat = _thermo(model, ns, key, multiplicity, nuts, extra)
         extra["ns"] = [float(x) for x in ns]
     else:
-        from ..measure.wbic import multi_temperature_lambda
+        from ..measure.wbic_lambda import multi_temperature_lambda
 
         if n <= math.e:
             raise ValueError(f"--n must exceed e for β = 1/log n, got {n:g}")

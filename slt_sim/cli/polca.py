@@ -49,9 +49,9 @@ def run(args) -> int:
 
     import jax
 
-    from ..dynamics.polca import polca
+    from ..dynamics.polca_decomposition import polca
     from ..dynamics.sgd import train_sgd
-    from ..models.digit_addition import digit_addition
+    from ..models.addition import digit_addition
 
     model = digit_addition(3, hidden=(hidden,))
     key = jax.random.key(seed)

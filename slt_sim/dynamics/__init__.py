@@ -3,7 +3,6 @@ training objectives (mean, grouped, SVD-grouped, group DRO) and per-task learnin
 
 from . import objectives
 from .capabilities import CapabilityResult, group_curves, train_capabilities
-from .compare import SGDvsBayes, compare
 from .grokking import (
     CriticalSize,
     GrokkingRun,
@@ -12,11 +11,12 @@ from .grokking import (
     point_llc,
     train_grokking,
 )
-from .llc_trajectory import LLCTrajectory, llc_trajectory
 from .minimize import train_to_minimum
 from .objectives import Objective
-from .polca import Cluster, POLCAResult, hessian_basis, polca
+from .polca_decomposition import Cluster, POLCAResult, hessian_basis, polca
 from .sgd import REGION_DIVERGED, REGION_NONE, SGDResult, checkpoint_steps, train_sgd
+from .sgd_vs_bayes import SGDvsBayes, compare
+from .training_llc import LLCTrajectory, llc_trajectory
 from .transitions import (
     LearningTimes,
     Plateau,

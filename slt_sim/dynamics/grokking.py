@@ -46,8 +46,8 @@ import optax
 from .. import _validate as v
 from .._sharding import batch_sharding
 from ..models import modular as ma
-from .llc_trajectory import LLCTrajectory, llc_trajectory
 from .sgd import checkpoint_steps
+from .training_llc import LLCTrajectory, llc_trajectory
 
 #: test accuracy at which a run counts as generalised ("grokked")
 GROK_THRESHOLD = 0.9

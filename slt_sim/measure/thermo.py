@@ -40,7 +40,7 @@ import numpy as np
 from .. import _validate as v
 from ..models.base import Model
 from ..posterior.energy import energy_function
-from .wbic import _datasets, _energy_table, reference_energy, resolve_multiplicity
+from .wbic_lambda import _datasets, _energy_table, reference_energy, resolve_multiplicity
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The model catalogue. Every constructor returns a :class:`Model`."""
 
+from .addition import addition_carries, digit_addition
 from .base import Data, Model, Region
-from .digit_addition import addition_carries, digit_addition
 from .modular import modular_addition
 from .networks import deep_linear_network, reduced_rank_regression, tanh_network
 from .potentials import (

@@ -15,12 +15,12 @@ def plot_energy_slope(result, *, theory: float | None = None, dataset: int | Non
     r"""E_β[n L_n] against 1/β with the fitted line (slope λ̂) of a multi-temperature result.
 
     Args:
-      result: :class:`~slt_sim.measure.wbic.MultiTemperatureResult`.
+      result: :class:`~slt_sim.measure.wbic_lambda.MultiTemperatureResult`.
       theory: the theoretical λ; a line of that slope through the fit's centre is drawn.
       dataset: which data set to draw (default: every data set, energies minus their intercept).
       ax: an existing Axes to draw into.
     """
-    from ..measure.wbic import slope_fit
+    from ..measure.wbic_lambda import slope_fit
 
     fig, ax = _fig_ax(ax)
     s = 1.0 / np.asarray(result.betas)

@@ -21,7 +21,7 @@ def plot_sgd_vs_bayes(comparisons, *, fig: Figure | None = None) -> Figure:
     """Posterior mass (solid) and SGD end fraction (markers) of each region against n.
 
     Args:
-      comparisons: one :class:`~slt_sim.dynamics.compare.SGDvsBayes` or a list of them (e.g.
+      comparisons: one :class:`~slt_sim.dynamics.SGDvsBayes` or a list of them (e.g.
         several learning rates or noise levels; each gets its own marker).
     """
     comps = list(comparisons) if isinstance(comparisons, (list, tuple)) else [comparisons]

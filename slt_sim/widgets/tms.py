@@ -24,8 +24,8 @@ import numpy as np
 
 from .. import _validate as v
 from .. import theory
-from ..dynamics.llc_trajectory import LLCTrajectory, llc_trajectory
 from ..dynamics.sgd import SGDResult, train_sgd
+from ..dynamics.training_llc import LLCTrajectory, llc_trajectory
 from ..models import superposition as tms
 from ..posterior.parallel_tempering import RegionOccupancy, replica_exchange
 from ..viz.sgd import plot_training_curves
