@@ -4,6 +4,8 @@ training objectives (mean, grouped, SVD-grouped, group DRO) and per-task learnin
 from . import objectives
 from .capabilities import CapabilityResult, group_curves, train_capabilities
 from .grokking import (
+    CALIBRATED_LLC,
+    DEVINTERP_LLC,
     CriticalSize,
     GrokkingRun,
     critical_dataset_size,
@@ -13,9 +15,18 @@ from .grokking import (
 )
 from .minimize import train_to_minimum
 from .objectives import Objective
-from .polca_decomposition import Cluster, POLCAResult, hessian_basis, polca
+from .polca_decomposition import (
+    Cluster,
+    POLCAResult,
+    acceleration_points,
+    cluster_trajectories,
+    decompose_loss,
+    flat_step,
+    hessian_basis,
+    polca,
+)
 from .sgd import REGION_DIVERGED, REGION_NONE, SGDResult, checkpoint_steps, train_sgd
-from .sgd_vs_bayes import SGDvsBayes, compare
+from .sgd_vs_bayes import SGDvsBayes, compare, compare_learning_rates
 from .training_llc import LLCTrajectory, llc_trajectory
 from .transitions import (
     LearningTimes,
@@ -24,15 +35,36 @@ from .transitions import (
     TransitionReport,
     detect_transitions,
     learning_times,
+    trace_noise,
 )
 
 __all__ = [
+    "CALIBRATED_LLC",
+    "CapabilityResult",
+    "Cluster",
+    "CriticalSize",
+    "DEVINTERP_LLC",
+    "GrokkingRun",
+    "LLCTrajectory",
+    "LearningTimes",
+    "Objective",
+    "POLCAResult",
+    "Plateau",
     "REGION_DIVERGED",
     "REGION_NONE",
+    "SGDResult",
+    "SGDvsBayes",
+    "Transition",
+    "TransitionReport",
+    "acceleration_points",
     "checkpoint_steps",
+    "cluster_trajectories",
     "compare",
+    "compare_learning_rates",
     "critical_dataset_size",
+    "decompose_loss",
     "detect_transitions",
+    "flat_step",
     "grokking_llc",
     "group_curves",
     "hessian_basis",
@@ -41,21 +73,9 @@ __all__ = [
     "objectives",
     "point_llc",
     "polca",
+    "trace_noise",
     "train_capabilities",
     "train_grokking",
     "train_sgd",
     "train_to_minimum",
-    "CapabilityResult",
-    "Cluster",
-    "CriticalSize",
-    "GrokkingRun",
-    "LLCTrajectory",
-    "LearningTimes",
-    "Objective",
-    "POLCAResult",
-    "Plateau",
-    "SGDResult",
-    "SGDvsBayes",
-    "Transition",
-    "TransitionReport",
 ]

@@ -1,1 +1,71 @@
-"""Engines that turn (model, data, n, β) into a posterior: exact grid quadrature, NUTS, SGMCMC."""
+"""Engines that turn (model, data, n, β) into a posterior p_n^β(w) ∝ φ(w) exp(−nβL_n(w)):
+exact grid quadrature (and adaptive cubature), NUTS through NumPyro, tempered NUTS, replica
+exchange, and stochastic-gradient MCMC (SGLD, SGNHT, MALA); phase sweeps over n."""
+
+from .adaptive import AdaptiveResult, binned_masses
+from .energy import EnergyFunction, energy_function
+from .exact import ExactPosterior, QuadratureWarning, exact_posterior, log_density_at
+from .grid import QuadratureGrid, default_grid, graded_grid, uniform_grid
+from .mcmc import (
+    ConvergenceWarning,
+    SampleLikelihood,
+    check_convergence,
+    convergence_summary,
+    numpyro_model,
+    posterior_energy,
+    sample_posterior,
+)
+from .parallel_tempering import RegionOccupancy, last_crossing, replica_exchange
+from .phase import PhaseSweep, phase_sweep, region_constants
+from .sgmcmc import (
+    Sampler,
+    StepInfo,
+    build_sampler,
+    localized_potential,
+    mala,
+    rmsprop_sgld,
+    run_chain,
+    sgld,
+    sgnht,
+)
+from .tempered_nuts import TemperedDraws, resolve_chain_method, tempered_draws
+
+__all__ = [
+    "AdaptiveResult",
+    "ConvergenceWarning",
+    "EnergyFunction",
+    "ExactPosterior",
+    "PhaseSweep",
+    "QuadratureGrid",
+    "QuadratureWarning",
+    "RegionOccupancy",
+    "SampleLikelihood",
+    "Sampler",
+    "StepInfo",
+    "TemperedDraws",
+    "binned_masses",
+    "build_sampler",
+    "check_convergence",
+    "convergence_summary",
+    "default_grid",
+    "energy_function",
+    "exact_posterior",
+    "graded_grid",
+    "last_crossing",
+    "localized_potential",
+    "log_density_at",
+    "mala",
+    "numpyro_model",
+    "phase_sweep",
+    "posterior_energy",
+    "region_constants",
+    "replica_exchange",
+    "resolve_chain_method",
+    "rmsprop_sgld",
+    "run_chain",
+    "sample_posterior",
+    "sgld",
+    "sgnht",
+    "tempered_draws",
+    "uniform_grid",
+]

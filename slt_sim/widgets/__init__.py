@@ -7,9 +7,9 @@ update synchronously, so code can drive an explorer by setting ``slider.value``.
 
 from .grokking import GrokkingExplorer, GrokkingSettings
 from .llc import LLCExplorer
-from .phase import PhaseExplorer
+from .phase import PhaseExplorer, explorer_grid, with_gaussian_prior
 from .tms import TMSExplorer, TMSSettings
 from .volume import VolumeExplorer
 
 __all__ = ["GrokkingExplorer", "GrokkingSettings", "LLCExplorer", "PhaseExplorer", "TMSExplorer",
-           "TMSSettings", "VolumeExplorer"]
+           "TMSSettings", "VolumeExplorer", "explorer_grid", "with_gaussian_prior"]
