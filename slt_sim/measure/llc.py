@@ -172,17 +172,6 @@ def _model_loss_fn(model: Model) -> Callable:
     return loss
 
 
-def _n_of(data) -> int:
-    leaves = jax.tree.leaves(data)
-    if not leaves:
-        raise ValueError("data must be a pytree of arrays with the sample index as leading axis")
-    sizes = {int(np.shape(x)[0]) if np.ndim(x) else -1 for x in leaves}
-    if len(sizes) != 1 or -1 in sizes:
-        raise ValueError(f"every array in data must have the same leading (sample) axis, got "
-                         f"leading sizes {sorted(sizes)}")
-    return sizes.pop()
-
-
 def _subset(data, subset, n: int):
     idx = np.asarray(subset)
     if idx.dtype == bool:
@@ -262,9 +251,7 @@ def _resolve(model_or_loss, w_star, key, data, n, data_subset):
             raise TypeError(f"data for {model.name} must be a slt_sim Data(x, y), got "
                             f"{type(data).__name__}")
     else:
-        if not callable(model_or_loss):
-            raise TypeError("model_or_loss must be a slt_sim Model or a function "
-                            f"loss_fn(params, batch) -> scalar, got {type(model_or_loss).__name__}")
+        v.model_or_loss(model_or_loss)
         loss_fn = model_or_loss
         if w_star is None:
             raise ValueError("w_star (the parameter pytree where the LLC is measured) is required "
@@ -277,7 +264,7 @@ def _resolve(model_or_loss, w_star, key, data, n, data_subset):
                 raise ValueError("data_subset needs data")
             return loss_fn, w_star, None, v.as_int("n", n, lo=2)
         data = jax.tree.map(jnp.asarray, data)
-    n_data = _n_of(data)
+    n_data = v.num_samples(data)
     if data_subset is not None:
         data, n_data = _subset(data, data_subset, n_data)
     elif n is not None and v.as_int("n", n, lo=2) != n_data:
@@ -362,13 +349,7 @@ class Problem(NamedTuple):
 
 
 def check_key(key) -> Array:
-    try:
-        key = jnp.asarray(key) if not isinstance(key, jax.Array) else key
-        jax.random.split(key)
-    except Exception:  # noqa: BLE001 - any failure means it is not a key
-        raise TypeError(f"key must be a jax.random key (jax.random.key(0)), got {key!r}") \
-            from None
-    return key
+    return jnp.asarray(v.prng_key(key))
 
 
 def prepare(model_or_loss, w_star=None, *, key, data=None, n=None, data_subset=None,

@@ -490,8 +490,7 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
       ``err_cov``).
     """
     _check_x64()
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
+    v.model(model)
     if model.dim > 3:
         raise ValueError(
             f"the exact posterior uses grid quadrature and supports dim <= 3; {model.name} has "
@@ -799,7 +798,7 @@ def _lse(a: np.ndarray, axis: int) -> np.ndarray:
 def log_density_at(model: Model, w, n: float, *, beta: float = 1.0,
                    data: Data | None = None) -> jax.Array:
     """Unnormalised log posterior log φ(w) − nβ L_n(w) at points ``w`` (…, d)."""
-    w = model.check_param(w)
+    w = v.model(model).check_param(w)
     n = v.as_float("n", n, lo=0.0)
     beta = v.as_float("beta", beta, lo=0.0, lo_open=True)
     flat = w.reshape(-1, model.dim)

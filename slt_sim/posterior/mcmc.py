@@ -154,8 +154,8 @@ def sample_posterior(model: Model, *, key: jax.Array, n=None, data: Data | None 
     """
     import arviz as az
 
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
+    v.model(model)
+    key = v.prng_key(key)
     beta = v.as_float("beta", beta, lo=0.0, lo_open=True)
     num_chains = v.as_int("num_chains", num_chains, lo=1)
     num_warmup = v.as_int("num_warmup", num_warmup, lo=0)

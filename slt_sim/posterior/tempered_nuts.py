@@ -280,6 +280,8 @@ def tempered_draws(model: Model, *, key: jax.Array, n: float, betas, datas=None,
     Returns:
       :class:`TemperedDraws` with the draws and the energy n L_n at every draw.
     """
+    v.model(model)
+    key = v.prng_key(key)
     betas = v.as_float_array("betas", betas, lo=0.0)
     if np.any(betas <= 0):
         raise ValueError(f"betas must all be > 0, got {betas.min():g}")
