@@ -486,19 +486,10 @@ def seed_sharding(num_seeds: int, devices=None):
     return batch_sharding(num_seeds, "seed", devices)
 
 
-_OBJECTIVES: dict[int, tuple[Model, _Objective]] = {}
-
-
+@functools.lru_cache(maxsize=32)       # objectives kept (least recently used dropped)
 def _objective_for(model: Model) -> _Objective:
     """One objective per Model object, so repeated calls hit the compile cache."""
-    hit = _OBJECTIVES.get(id(model))
-    if hit is not None and hit[0] is model:
-        return hit[1]
-    if len(_OBJECTIVES) > 64:
-        _OBJECTIVES.clear()
-    obj = _model_objective(model)
-    _OBJECTIVES[id(model)] = (model, obj)
-    return obj
+    return _model_objective(model)
 
 
 def _check_train_objective(objective, model_or_loss, data):

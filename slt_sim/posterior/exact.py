@@ -47,8 +47,10 @@ one data set (sampled from the truth with ``key`` when ``data`` is not given).
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import combinations
@@ -410,23 +412,21 @@ def _data_energy(loss, chunk):
     return energy
 
 
-#: energy closures by (potential or per-sample loss, data chunk): the same closure object lets
-#: jit reuse its compiled sweep — across calls, and across models that differ only in their
-#: prior (a PhaseExplorer prior move). Bounded, oldest out first.
-_ENERGY_CACHE: dict = {}
+#: energy closures and potential gradients kept (least recently used dropped first)
 _ENERGY_CACHE_SIZE = 32
+
+
+@functools.lru_cache(maxsize=_ENERGY_CACHE_SIZE)
+def _energy_closure(fn: Callable, is_potential: bool, data_chunk: int):
+    """The energy closure of a potential or per-sample loss ``fn``. Keyed on ``fn``, not on the
+    model: the same closure object lets jit reuse its compiled sweep — across calls, and across
+    models that differ only in their prior (a PhaseExplorer prior move)."""
+    return _potential_energy(fn) if is_potential else _data_energy(fn, data_chunk)
 
 
 def _energy_for(model: Model, data_chunk: int):
     fn = model.potential if model.is_potential else model.loss
-    key = (fn, data_chunk)
-    hit = _ENERGY_CACHE.pop(key, None)
-    if hit is None:
-        hit = (_potential_energy(fn) if model.is_potential else _data_energy(fn, data_chunk))
-    _ENERGY_CACHE[key] = hit                              # most recently used last
-    while len(_ENERGY_CACHE) > _ENERGY_CACHE_SIZE:
-        del _ENERGY_CACHE[next(iter(_ENERGY_CACHE))]
-    return hit
+    return _energy_closure(fn, model.is_potential, data_chunk)
 
 
 def _axis_log_prior(prior, grid: QuadratureGrid):
@@ -593,7 +593,8 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
                                 and np.any(err["log_z"] > tol)):
         used = "adaptive"
         ad = adaptive.integrate(energy, model.log_prior, regions, grid.box, ns, beta, None,
-                                tol=0.5 * tol, grad=_grad_for(model), max_cells=max_cells)
+                                tol=0.5 * tol, grad=_potential_grad(model.potential),
+                                max_cells=max_cells)
         cells, capped = ad.cells_evaluated, ad.capped
         out, err = _from_adaptive(ad, out, res, grid, model, ns, beta, energy, pairs)
         res["lmin"] = np.minimum(res["lmin"], _polish_min(model, ad))
@@ -634,20 +635,11 @@ def _grid_errors(grid, marg, mean, cov, n_reg) -> dict:
     return {"log_z": err_z, "mean": err_mean, "cov": err_cov, "reg": err_reg}
 
 
-#: gradients of potentials by potential (the adaptive hidden-minimum test), bounded like
-#: the energy closures so jit reuses its compiled cell kernel
-_GRAD_CACHE: dict = {}
-
-
-def _grad_for(model: Model):
-    fn = model.potential
-    hit = _GRAD_CACHE.pop(fn, None)
-    if hit is None:
-        hit = jax.grad(fn)
-    _GRAD_CACHE[fn] = hit
-    while len(_GRAD_CACHE) > _ENERGY_CACHE_SIZE:
-        del _GRAD_CACHE[next(iter(_GRAD_CACHE))]
-    return hit
+@functools.lru_cache(maxsize=_ENERGY_CACHE_SIZE)
+def _potential_grad(potential: Callable):
+    """∇K for the adaptive hidden-minimum test, one function per potential so jit reuses its
+    compiled cell kernel."""
+    return jax.grad(potential)
 
 
 def _polish_min(model: Model, ad) -> float:

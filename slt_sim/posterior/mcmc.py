@@ -97,10 +97,10 @@ def numpyro_model(model: Model):
 
 
 #: compiled NUTS samplers kept by :func:`_mcmc_for` (least recently used dropped first)
-MCMC_CACHE_SIZE = 8
+_MCMC_CACHE_SIZE = 16
 
 
-@functools.lru_cache(maxsize=MCMC_CACHE_SIZE)
+@functools.lru_cache(maxsize=_MCMC_CACHE_SIZE)
 def _mcmc_for(model: Model, config: tuple, arg_shapes: tuple) -> MCMC:
     """One MCMC object per (model, settings, shapes of the data arguments).
 
