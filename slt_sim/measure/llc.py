@@ -15,12 +15,13 @@ for the SGLD family, an unbiased estimate of L_n at that point).
 
 **Temperature slope (``nbeta_factors``).** With data, the single-temperature estimate carries an
 offset of order β: Watanabe (2013, Thm 4) gives E_β[nL_n] = nL_n(w0) + λ/β + U_n √(λ/2β) + O_p(1),
-and the O_p(1) term does not depend on β. For the DLN 4-3-4 at n = 10⁴ it costs −8 % at a
-trained w* even with exact (MALA) sampling. Running the chains at a few inverse temperatures
-nβ·f_j and taking λ̂ = the least-squares slope of n(E_j[L_n] − L_n(w*)) against 1/β_j removes it
-— Watanabe's multi-temperature idea (:mod:`slt_sim.measure.wbic_lambda`) applied to the localised
-posterior; the same DLN then gives −1.5 % to −3 % (docs/llc.md). For a quadratic loss the slope
-is exact at any w*, not only at the minimum.
+and the O_p(1) term does not depend on β. For the DLN 4-3-4 at n = 10⁴ it costs several percent
+at a trained w* even with exact (MALA) sampling (docs/llc.md, "Accuracy"). Running the chains
+at a few inverse temperatures nβ·f_j and taking λ̂ = the least-squares slope of
+n(E_j[L_n] − L_n(w*)) against 1/β_j removes it — Watanabe's multi-temperature idea
+(:mod:`slt_sim.measure.wbic_lambda`) applied to the localised posterior; on the same DLN it
+removes most of the offset (measured in docs/llc.md). For a quadratic loss the slope is exact
+at any w*, not only at the minimum.
 
 **nβ convention.** devinterp's ``default_nbeta`` uses the *batch size* b: nβ = b / log b. We use
 the data count n (nβ = n / log n), as in the WBIC/LLC theory, so the estimate does not change
