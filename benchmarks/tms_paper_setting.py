@@ -114,7 +114,6 @@ def finite(likelihood, args, key):
 def nuts(likelihood, args, key):
     """NUTS as in the demos (4 chains, 500 warm-up, 1,000 draws, no tempering) on the same nested
     data sets as :func:`finite` (data seed ``--first-seed``, drawn at size max(--grid))."""
-    from slt_sim.posterior import mcmc as mcmc_module
     from slt_sim.posterior.mcmc import sample_posterior
 
     model = tms.toy_superposition(C, likelihood=likelihood)
@@ -124,9 +123,6 @@ def nuts(likelihood, args, key):
     t0 = time.perf_counter()
     for n in [int(x) for x in args.nuts.split(",")]:
         data = type(big)(big.x[:n], big.y[:n])
-        # a cached NumPyro MCMC object fails on a second data size (vmap over a 0-d argument):
-        # start each n from a fresh one
-        mcmc_module._MCMC_CACHE.clear()
         tree = sample_posterior(model, key=jax.random.fold_in(key, 7 * n + s), data=data,
                                 num_chains=4, num_warmup=500, num_samples=1000,
                                 log_likelihood=False, warn=False)

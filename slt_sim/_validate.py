@@ -7,9 +7,14 @@ it got and what is allowed, so a bad input never reaches JAX as a NaN or a deep 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+
+def _type_name(value) -> str:
+    return type(value).__name__
 
 
 def _fmt(value) -> str:
@@ -134,3 +139,69 @@ def same_length(names: Sequence[str], *seqs) -> None:
     if len(set(lengths)) > 1:
         desc = ", ".join(f"{n} has {k}" for n, k in zip(names, lengths))
         raise ValueError(f"{' and '.join(names)} must have the same length ({desc})")
+
+
+# ------------------------------------------------------------------ models, keys, data
+def _is_model(value) -> bool:
+    # This module sits below models/ in the layer order, so it looks the class up rather than
+    # importing it: a Model instance can only exist once slt_sim.models.base is imported.
+    base = sys.modules.get(__package__ + ".models.base")
+    return base is not None and isinstance(value, base.Model)
+
+
+def model(value, name: str = "model"):
+    """Return ``value`` if it is a :class:`~slt_sim.models.Model`, else raise ``TypeError``."""
+    if not _is_model(value):
+        raise TypeError(f"{name} must be a slt_sim Model (e.g. slt_sim.models.quadratic(2)), "
+                        f"got {_type_name(value)}")
+    return value
+
+
+def model_or_loss(value, name: str = "model_or_loss"):
+    """Return ``value`` if it is a Model or a callable loss, else raise ``TypeError``."""
+    if not (_is_model(value) or callable(value)):
+        raise TypeError(f"{name} must be a slt_sim Model or a loss function, got "
+                        f"{_type_name(value)}")
+    return value
+
+
+def prng_key(key, name: str = "key"):
+    """Return ``key`` if it is one JAX PRNG key, else raise ``TypeError``.
+
+    Allowed: a typed key of shape () (``jax.random.key(seed)``) or a legacy raw key, uint32 of
+    shape (2,) (``jax.random.PRNGKey(seed)``). Not allowed: an integer seed, a float, a batch of
+    keys.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    allowed = ("a jax.random key (jax.random.key(seed), shape (); or a legacy "
+               "jax.random.PRNGKey(seed), uint32 of shape (2,))")
+    dtype = getattr(key, "dtype", None)
+    shape = tuple(getattr(key, "shape", ()))
+    if dtype is None or isinstance(key, (str, bytes)):
+        got = _type_name(key)
+    else:
+        if jnp.issubdtype(dtype, jax.dtypes.prng_key):
+            if shape == ():
+                return key
+        elif str(dtype) == "uint32" and shape == (2,):
+            return key
+        got = f"{_type_name(key)} of dtype {dtype} and shape {shape}"
+    raise TypeError(f"{name} must be {allowed}, got {got}")
+
+
+def num_samples(data, name: str = "data") -> int:
+    """The sample count n of a pytree of arrays whose leading axis indexes the samples."""
+    import jax
+
+    leaves = jax.tree_util.tree_leaves(data)
+    if not leaves:
+        raise ValueError(f"{name} must be a pytree of arrays with the sample index as leading "
+                         f"axis, got {_fmt(data)}")
+    shapes = [tuple(np.shape(x)) for x in leaves]
+    sizes = {s[0] if s else None for s in shapes}
+    if len(sizes) != 1 or None in sizes:
+        raise ValueError(f"every array in {name} must have the same leading (sample) axis, got "
+                         f"shapes {shapes}")
+    return int(sizes.pop())

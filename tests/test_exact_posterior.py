@@ -234,7 +234,7 @@ def test_energy_cache_reuses_closures_and_stays_bounded():
     keep = [models.quadratic(2) for _ in range(ex._ENERGY_CACHE_SIZE + 5)]
     for k in keep:
         ex._energy_for(k, 0)
-    assert len(ex._ENERGY_CACHE) == ex._ENERGY_CACHE_SIZE
+    assert ex._energy_closure.cache_info().currsize == ex._ENERGY_CACHE_SIZE
 
 
 def test_product_prior_is_traced_so_a_new_prior_does_not_recompile(monkeypatch):

@@ -182,3 +182,18 @@ def test_sample_posterior_works_when_arviz_is_imported_first():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_second_run_on_the_same_data_model_with_another_n_uses_its_own_data():
+    """The compiled sampler is cached per data shape: vectorized chains traced at n = 30 failed
+    on n = 20 (a vmap over a 0-d argument) before the cache key held the data shape."""
+    m = models.reduced_rank_regression(1, 1, 1, 1)
+    for n in (30, 20):
+        tree = sample_posterior(m, key=jax.random.key(1), n=n, num_chains=2, num_warmup=20,
+                                num_samples=10, warn=False)
+        data = m.sample_data(jax.random.split(jax.random.key(1))[0], n)
+        assert tree["observed_data"]["obs"].shape[0] == n
+        np.testing.assert_array_equal(tree["observed_data"]["obs"].values, np.asarray(data.y))
+        w = draws(tree).reshape(-1, m.dim)
+        energy = np.array([float(m.per_sample_loss(wi, data).sum()) for wi in w])
+        np.testing.assert_allclose(posterior_energy(tree).ravel(), energy, rtol=1e-9)

@@ -13,9 +13,9 @@ energy touches every data point (the tanh networks: O(n d) per leapfrog step, an
 up to 255 steps on their singular posteriors) use the two ends and the middle of Watanabe's
 interval (the best-placed three points for a slope) and max tree depth 4 (at most 15 leapfrog
 steps; on tanh H = 3 the energy's ESS per draw is the same as at depth 5, at half the
-gradients), which brings
-``slt-sim lambda --model tanh --H 3 --method wbic --n 5000`` from over 10 minutes to under two
-on a 2-core CPU (docs/mcmc.md). ``--temperatures`` and ``--depth`` override either choice.
+gradients), which makes
+``slt-sim lambda --model tanh --H 3 --method wbic --n 5000`` practical on a CPU (timings before
+and after in docs/mcmc.md). ``--temperatures`` and ``--depth`` override either choice.
 
 Output (``--json``): {"lambda_hat", "lambda_ci": [lo, hi], "m_hat", "lambda", "m", "method",
 "seconds", ...}.

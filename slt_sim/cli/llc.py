@@ -7,8 +7,9 @@ far out along the flat axis, on CPU and GPU alike; 0 of 64 at this setting, docs
 data models use the temperature slope over nβ × (0.5, 1, 2)
 with exact full-batch MALA, ε = 1e-4, γ = 1, 10,000 draws (long enough to mix along the flat
 directions): the slope removes the β-independent finite-n offset that puts the one-temperature
-estimate of the DLN 4-3-4 8 % low even with exact sampling. ``--nbeta-factors none
---sampler sgld --draws 2000`` gives the classical (devinterp-style) estimate; a
+estimate of the DLN 4-3-4 several percent low even with exact sampling (docs/llc.md).
+``--nbeta-factors none --sampler sgld --draws 2000`` gives the classical (devinterp-style)
+estimate; a
 ``--batch-size`` switches the default sampler to SGLD. Data models are evaluated at a minimum of
 L_n found by a short Adam run from the true parameter (``--at trained``, the default); ``--at
 true`` uses w0 itself (with one temperature that lowers λ̂ by β·n(L_n(w0) − min L_n)).

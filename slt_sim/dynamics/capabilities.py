@@ -113,7 +113,9 @@ def train_capabilities(model: Model, objective: str | Objective = "mean", *, key
       eval_per_group: evaluation samples per group (balanced evaluation set).
       sgd_result: also return the :class:`~slt_sim.dynamics.SGDResult`.
     """
-    if not isinstance(model, Model) or "groups" not in model.extra:
+    v.model(model)
+    key = v.prng_key(key)
+    if "groups" not in model.extra:
         raise TypeError("model must be a slt_sim Model whose extra has 'groups' and "
                         "'num_groups' (e.g. models.multitask_sparse_parity())")
     t0 = time.perf_counter()

@@ -15,6 +15,7 @@ def train_to_minimum(model: Model, data: Data | None = None, *, steps: int = 200
 
     Deterministic (full batch, no noise). Returns the final parameter vector.
     """
+    v.model(model)
     steps = v.as_int("steps", steps, lo=1)
     learning_rate = v.as_float("learning_rate", learning_rate, lo=0.0, lo_open=True)
     w0 = model.true_param if init is None else model.check_param(init, "init")

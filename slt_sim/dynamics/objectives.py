@@ -157,7 +157,7 @@ def top_singular(G: jax.Array, r: int) -> tuple[jax.Array, jax.Array]:
     r"""Top r singular values σ (r,) and right singular vectors Wᵀ (r, D) of G (N, D).
 
     From the eigendecomposition of the smaller Gram matrix (G Gᵀ = U Σ² Uᵀ, Wᵀ = Σ⁻¹ Uᵀ G when
-    N ≤ D): on a CPU this is about a hundred times faster than a full SVD of a wide matrix,
+    N ≤ D): much cheaper than a full SVD of a wide matrix (timed in docs/grouped.md),
     and exact for the well-separated leading directions that are kept.
     """
     N, D = G.shape

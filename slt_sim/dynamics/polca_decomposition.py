@@ -488,17 +488,15 @@ def polca(model_or_loss: Model | Callable, params, data: Data, *, steps=None,
       :class:`POLCAResult`.
     """
     t0 = time.perf_counter()
+    v.model_or_loss(model_or_loss)
     if isinstance(model_or_loss, Model):
         if model_or_loss.loss is None:
             raise ValueError(f"model {model_or_loss.name} is a potential: POLCA needs "
                              "per-example losses")
         token_loss = model_or_loss.extra.get("token_loss") or model_or_loss.loss
         name = model_or_loss.name
-    elif callable(model_or_loss):
+    else:  # a loss function (v.model_or_loss checked it)
         token_loss, name = model_or_loss, getattr(model_or_loss, "__name__", "loss")
-    else:
-        raise TypeError(f"model_or_loss must be a slt_sim Model or a loss function, got "
-                        f"{type(model_or_loss).__name__}")
     if not isinstance(data, Data):
         raise TypeError(f"data must be a slt_sim Data(x, y), got {type(data).__name__}")
     P = np.asarray(params, dtype=np.float64)

@@ -174,18 +174,6 @@ def _user_objective(loss: Callable, has_data: bool, region_fn, region_names,
 
 
 # ----------------------------------------------------------------------------- runner
-def _num_samples(data) -> int:
-    leaves = jax.tree_util.tree_leaves(data)
-    if not leaves:
-        raise ValueError("data must contain arrays with the sample index as leading axis")
-    n = int(leaves[0].shape[0])
-    for leaf in leaves:
-        if leaf.shape[0] != n:
-            raise ValueError("all arrays in data must have the same leading (sample) axis, got "
-                             f"{[tuple(x.shape) for x in leaves]}")
-    return n
-
-
 @functools.lru_cache(maxsize=32)
 def _runner(objective: _Objective, opt_spec, num_segments: int, n: int | None,
             batch_size: int | None, per_seed_data: bool, init_mode: str,
@@ -373,7 +361,8 @@ def train_sgd(model_or_loss: Model | Callable,
     noise = v.as_float("gradient_noise", gradient_noise, lo=0.0)
     jitter = v.as_float("init_noise", init_noise, lo=0.0)
     threshold = v.as_float("divergence_threshold", divergence_threshold, lo=0.0, lo_open=True)
-    key = _check_key(key)
+    key = v.prng_key(key)
+    v.model_or_loss(model_or_loss)
 
     # optimizer ---------------------------------------------------------------------------
     if isinstance(optimizer, str):
@@ -416,7 +405,7 @@ def train_sgd(model_or_loss: Model | Callable,
             n = v.as_int("n", n, lo=1)
             if not per_seed:
                 data = model.sample_data(jax.random.fold_in(key, _SHARED_DATA_STREAM), n)
-    elif callable(model_or_loss):
+    else:  # a loss function (v.model_or_loss checked it)
         if per_seed:
             raise ValueError("data_per_seed needs a Model (a user loss has no data sampler)")
         if isinstance(init, str):
@@ -426,10 +415,7 @@ def train_sgd(model_or_loss: Model | Callable,
             raise ValueError("region_names must name the regions that region_fn indexes")
         objective = _user_objective(model_or_loss, data is not None, region_fn, region_names,
                                     per_sample=train_objective is not None)
-        n = None if data is None else _num_samples(data)
-    else:
-        raise TypeError(f"model_or_loss must be a slt_sim Model or a loss function, got "
-                        f"{type(model_or_loss).__name__}")
+        n = None if data is None else v.num_samples(data)
     if batch_size is not None:
         batch_size = v.as_int("batch_size", batch_size, lo=1)
         if n is None:
@@ -500,19 +486,10 @@ def seed_sharding(num_seeds: int, devices=None):
     return batch_sharding(num_seeds, "seed", devices)
 
 
-_OBJECTIVES: dict[int, tuple[Model, _Objective]] = {}
-
-
+@functools.lru_cache(maxsize=32)       # objectives kept (least recently used dropped)
 def _objective_for(model: Model) -> _Objective:
     """One objective per Model object, so repeated calls hit the compile cache."""
-    hit = _OBJECTIVES.get(id(model))
-    if hit is not None and hit[0] is model:
-        return hit[1]
-    if len(_OBJECTIVES) > 64:
-        _OBJECTIVES.clear()
-    obj = _model_objective(model)
-    _OBJECTIVES[id(model)] = (model, obj)
-    return obj
+    return _model_objective(model)
 
 
 def _check_train_objective(objective, model_or_loss, data):
@@ -550,18 +527,3 @@ def _point_mode(init_arg, model_or_loss, S: int) -> str:
     if all(leaf.ndim >= 1 and leaf.shape[0] == S for leaf in leaves) and S > 1:
         return "points"
     return "point"
-
-
-def _check_key(key):
-    try:
-        arr = jnp.asarray(key)
-    except TypeError:
-        raise TypeError(f"key must be a jax.random key, got {type(key).__name__}") from None
-    if jnp.issubdtype(arr.dtype, jax.dtypes.prng_key):
-        if arr.shape != ():
-            raise ValueError(f"key must be a single jax.random key, got shape {arr.shape}")
-        return key
-    if arr.shape == (2,) and arr.dtype == jnp.uint32:
-        return key
-    raise TypeError("key must be a jax.random key (jax.random.key(seed)), got "
-                    f"{type(key).__name__} {getattr(arr, 'shape', '')}")

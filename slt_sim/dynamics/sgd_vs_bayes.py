@@ -101,8 +101,8 @@ def compare(model: Model, ns, optimizer: str | optax.GradientTransformation = "s
       :class:`SGDvsBayes`.
     """
     t0 = time.perf_counter()
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
+    v.model(model)
+    key = v.prng_key(key)
     if len(model.regions) < 2:
         have = ("no regions" if not model.regions else
                 f"one region ({model.regions[0].name!r}), so every run and all the posterior "

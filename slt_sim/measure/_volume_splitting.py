@@ -28,8 +28,8 @@ previous level), so each level's kernel is a fixed φ-reversible Metropolis kern
 Independent runs are vmapped (one compiled program); their spread gives the standard errors and
 a bootstrap over runs the confidence interval for λ. With p₀ = 0.2, reaching V = 1e−12 takes
 17 levels, N·(1 + 17·n_steps) evaluations per run, instead of the ~1e14 prior draws brute force
-would need for 10% error. (p₀ = 0.2 rather than 0.1: the estimates at V = 1e−12 of a 10-D ball
-were biased by +40% with p₀ = 0.1 and 20 moves per level, by +7% with p₀ = 0.2.)
+would need for 10% error. (p₀ = 0.2 rather than 0.1: the smallest volumes of a 10-D ball came
+out much less biased with it at 20 moves per level; measured in docs/volume.md.)
 
 Random numbers: the user's key seeds JAX's ``rbg`` generator (all draws of a level in two
 calls), which compiles far faster than threefry; same key → same numbers on a given backend.

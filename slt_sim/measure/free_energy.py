@@ -150,6 +150,7 @@ def free_energy_lambda(model: Model, ns=None, *, m: int | None = None, data: Dat
       data, key: for data models (see :func:`~slt_sim.posterior.exact.exact_posterior`).
       grid: quadrature grid.
     """
+    v.model(model)
     if ns is None:
         ns = np.logspace(2, 6, 9) if model.is_potential else np.round(np.logspace(2, 4, 7))
     ns = np.sort(v.data_counts("ns", ns))

@@ -223,6 +223,8 @@ def learning_curve(model: Model, ns, *, key: jax.Array, num_datasets: int = 4,
     """
     from ..posterior.exact import exact_posterior
 
+    v.model(model)
+    key = v.prng_key(key)
     if model.is_potential:
         raise ValueError(f"{model.name} is a potential: the generalisation error needs a data "
                          f"model (e.g. tanh_network(1), reduced_rank_regression(1, 1, 1, 0))")

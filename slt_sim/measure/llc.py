@@ -15,12 +15,13 @@ for the SGLD family, an unbiased estimate of L_n at that point).
 
 **Temperature slope (``nbeta_factors``).** With data, the single-temperature estimate carries an
 offset of order β: Watanabe (2013, Thm 4) gives E_β[nL_n] = nL_n(w0) + λ/β + U_n √(λ/2β) + O_p(1),
-and the O_p(1) term does not depend on β. For the DLN 4-3-4 at n = 10⁴ it costs −8 % at a
-trained w* even with exact (MALA) sampling. Running the chains at a few inverse temperatures
-nβ·f_j and taking λ̂ = the least-squares slope of n(E_j[L_n] − L_n(w*)) against 1/β_j removes it
-— Watanabe's multi-temperature idea (:mod:`slt_sim.measure.wbic_lambda`) applied to the localised
-posterior; the same DLN then gives −1.5 % to −3 % (docs/llc.md). For a quadratic loss the slope
-is exact at any w*, not only at the minimum.
+and the O_p(1) term does not depend on β. For the DLN 4-3-4 at n = 10⁴ it costs several percent
+at a trained w* even with exact (MALA) sampling (docs/llc.md, "Accuracy"). Running the chains
+at a few inverse temperatures nβ·f_j and taking λ̂ = the least-squares slope of
+n(E_j[L_n] − L_n(w*)) against 1/β_j removes it — Watanabe's multi-temperature idea
+(:mod:`slt_sim.measure.wbic_lambda`) applied to the localised posterior; on the same DLN it
+removes most of the offset (measured in docs/llc.md). For a quadratic loss the slope is exact
+at any w*, not only at the minimum.
 
 **nβ convention.** devinterp's ``default_nbeta`` uses the *batch size* b: nβ = b / log b. We use
 the data count n (nβ = n / log n), as in the WBIC/LLC theory, so the estimate does not change
@@ -172,17 +173,6 @@ def _model_loss_fn(model: Model) -> Callable:
     return loss
 
 
-def _n_of(data) -> int:
-    leaves = jax.tree.leaves(data)
-    if not leaves:
-        raise ValueError("data must be a pytree of arrays with the sample index as leading axis")
-    sizes = {int(np.shape(x)[0]) if np.ndim(x) else -1 for x in leaves}
-    if len(sizes) != 1 or -1 in sizes:
-        raise ValueError(f"every array in data must have the same leading (sample) axis, got "
-                         f"leading sizes {sorted(sizes)}")
-    return sizes.pop()
-
-
 def _subset(data, subset, n: int):
     idx = np.asarray(subset)
     if idx.dtype == bool:
@@ -262,9 +252,7 @@ def _resolve(model_or_loss, w_star, key, data, n, data_subset):
             raise TypeError(f"data for {model.name} must be a slt_sim Data(x, y), got "
                             f"{type(data).__name__}")
     else:
-        if not callable(model_or_loss):
-            raise TypeError("model_or_loss must be a slt_sim Model or a function "
-                            f"loss_fn(params, batch) -> scalar, got {type(model_or_loss).__name__}")
+        v.model_or_loss(model_or_loss)
         loss_fn = model_or_loss
         if w_star is None:
             raise ValueError("w_star (the parameter pytree where the LLC is measured) is required "
@@ -277,7 +265,7 @@ def _resolve(model_or_loss, w_star, key, data, n, data_subset):
                 raise ValueError("data_subset needs data")
             return loss_fn, w_star, None, v.as_int("n", n, lo=2)
         data = jax.tree.map(jnp.asarray, data)
-    n_data = _n_of(data)
+    n_data = v.num_samples(data)
     if data_subset is not None:
         data, n_data = _subset(data, data_subset, n_data)
     elif n is not None and v.as_int("n", n, lo=2) != n_data:
@@ -362,13 +350,7 @@ class Problem(NamedTuple):
 
 
 def check_key(key) -> Array:
-    try:
-        key = jnp.asarray(key) if not isinstance(key, jax.Array) else key
-        jax.random.split(key)
-    except Exception:  # noqa: BLE001 - any failure means it is not a key
-        raise TypeError(f"key must be a jax.random key (jax.random.key(0)), got {key!r}") \
-            from None
-    return key
+    return jnp.asarray(v.prng_key(key))
 
 
 def prepare(model_or_loss, w_star=None, *, key, data=None, n=None, data_subset=None,

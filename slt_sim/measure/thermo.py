@@ -147,6 +147,8 @@ def thermodynamic_free_energy(model: Model, *, key: jax.Array, n=None, data=None
     Returns:
       :class:`ThermoResult` with F_n, its Monte Carlo and quadrature errors, and the ladder.
     """
+    v.model(model)
+    key = v.prng_key(key)
     num_rungs = v.as_int("num_rungs", num_rungs, lo=3)
     num_rungs += 1 - num_rungs % 2
     num_prior = v.as_int("num_prior", num_prior, lo=64)
@@ -246,6 +248,8 @@ def thermo_lambda(model: Model, ns, *, key: jax.Array, num_datasets: int = 1,
     Needs n L_n(w₀): data models with a true parameter, or potentials whose regions state their
     minimum loss.
     """
+    v.model(model)
+    key = v.prng_key(key)
     ns = v.data_counts("ns", ns)
     multiplicity = resolve_multiplicity(model, multiplicity, key=key)
     if len(ns) < 2 or np.any(ns <= 1):

@@ -183,8 +183,7 @@ def _theory(model: Model, region: str | None) -> tuple[float | None, int | None]
 
 
 def _validate_common(model, region, method):
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a slt_sim Model, got {type(model).__name__}")
+    v.model(model)
     if model.population_loss is None:
         raise ValueError(f"model {model.name} has no closed-form population loss K(w): "
                          f"volume scaling needs one")

@@ -212,7 +212,8 @@ def wbic(model: Model, *, key: jax.Array, n=None, data=None, num_datasets: int =
     Returns:
       :class:`WBICResult`.
     """
-    k_data, k_mcmc = jax.random.split(key)
+    v.model(model)
+    k_data, k_mcmc = jax.random.split(v.prng_key(key))
     n, datas = _datasets(model, k_data, n, data, v.as_int("num_datasets", num_datasets, lo=1))
     if n <= 1:
         raise ValueError(f"n must be > 1 for β* = 1/log n, got {n:g}")
@@ -303,7 +304,8 @@ def multi_temperature_lambda(model: Model, *, key: jax.Array, n=None, data=None,
     Returns:
       :class:`MultiTemperatureResult`.
     """
-    k_data, k_mcmc = jax.random.split(key)
+    v.model(model)
+    k_data, k_mcmc = jax.random.split(v.prng_key(key))
     multiplicity = resolve_multiplicity(model, multiplicity, key=k_data)
     n, datas = _datasets(model, k_data, n, data, v.as_int("num_datasets", num_datasets, lo=1))
     if n <= 1:

@@ -23,11 +23,12 @@ one compilation serves every data seed, every n of the same shape and every temp
 * Data models whose ``extra["batch_loss"]`` gives Σ_i ℓ(w; x_i, y_i) over a whole data set as one
   array program (the tanh network: one (n × H) matrix of tanh(b_j x_i) and a matrix–vector
   product): the same sum without ``vmap``-ing the per-sample loss, whose (n, 1, H) layout costs
-  2–3 times more per gradient on a CPU. Checked against the plain sum the same way.
+  more per gradient on a CPU (timed in docs/mcmc.md). Checked against the plain sum the same way.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -112,14 +113,9 @@ def _agrees(model: Model, a: EnergyFunction, b: EnergyFunction) -> bool:
     return bool(np.all(np.isfinite(ea)) and np.allclose(ea, eb, rtol=1e-9, atol=1e-9))
 
 
-_CACHE: dict[int, tuple[Model, EnergyFunction]] = {}
-
-
+@functools.lru_cache(maxsize=32)       # energy functions kept (least recently used dropped)
 def energy_function(model: Model) -> EnergyFunction:
     """The energy n L_n(w) of ``model`` as a (prepare, energy) pair (cached per model)."""
-    hit = _CACHE.get(id(model))
-    if hit is not None and hit[0] is model:
-        return hit[1]
     if model.is_potential:
         fn = _potential(model)
     else:
@@ -133,7 +129,6 @@ def energy_function(model: Model) -> EnergyFunction:
             fast = _batch(model)
             if _agrees(model, fn, fast):
                 fn = fast
-    _CACHE[id(model)] = (model, fn)
     return fn
 
 

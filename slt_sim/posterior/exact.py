@@ -31,15 +31,10 @@ A product prior φ(w) = Π φ_i(w_i) (NumPyro ``Independent`` over the coordinat
 ``log_prob_axes``) is folded in per axis, like the quadrature weights, as traced arrays: a new
 prior of that kind reuses the compiled sweep. Other priors are evaluated at every point.
 
-Work per (n, grid point) is one exp. Each block's points are split into segments (the first
-region containing the point, or none), and each segment is shifted by a cheap upper bound of
-log φ + log q − nβL over its points — max(log φ + log q) − nβ·min K for potentials, computed from
-per-point quantities in O(points + n), so there is no max pass over (n, point). Every value is
-then ≤ 1 (no overflow), each region is summed relative to its own shift (a region e^-2000 below
-another stays finite), and the values rescaled to a common shift give log Z, moments and
-marginals. A block where a sum falls below e^-200 of its bound (a loose bound, e.g. a sharp
-prior) or where regions overlap is recomputed with exact maxima and a log-sum-exp per region, so
-every result is exact to rounding.
+Work per (n, grid point) is one exp, shifted in log space so that every value is ≤ 1 and each
+region is summed relative to its own shift; blocks where the cheap shift bound was loose are
+redone with exact maxima, so every result is exact to rounding (the algorithm is described once,
+in ``_sweep_chunk``).
 
 Data models: the sweep uses nested data — the posterior at n conditions on the first n samples of
 one data set (sampled from the truth with ``key`` when ``data`` is not given).
@@ -47,11 +42,14 @@ one data set (sampled from the truth with ``key`` when ``data`` is not given).
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import combinations
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -205,6 +203,26 @@ def _plan(grid: QuadratureGrid, n_chunk_max: int, values: int) -> tuple[int, int
 _LOOSE = float(np.exp(-200.0))
 
 
+class _BlockStats(NamedTuple):
+    """Sums of one block of grid rows for C values of n, relative to the block's shift ``m``.
+
+    Shapes are for one block (``jax.lax.map`` over blocks adds a leading axis); d = dim,
+    ``rows`` = grid rows of axis 0 per block, size_i = nodes on axis i, R = regions.
+    """
+
+    m: jax.Array            # (C,) the block's common shift M (0 where the block is empty)
+    s0: jax.Array           # (C,) Σ e: the block's share of Z_n, times e^{−M}
+    s1: jax.Array           # (C, d) Σ e·w_i (first moments)
+    s2: jax.Array           # (C, d, d) Σ e·w_i w_j (second moments)
+    ax: tuple               # d arrays: log Σ e over all axes but i; (C, rows), (C, size_1), ...
+    pairs: tuple            # one per (i, j) in ``pairs``: log 2-D sums, (C, rows or size_i, size_j)
+    lreg: jax.Array | None  # (C, R) log of each region's sum (None without regions)
+    flag: jax.Array         # () True: recompute this block with exact maxima
+    lmin: jax.Array         # (C,) min L over the block's points
+    prior: jax.Array        # () log Σ φ·q (the box's prior mass)
+    u: jax.Array | None     # (C, rows, size_1, ...) log φ − nβL (keep_density only)
+
+
 def _pick(seg, table, n_seg):
     """table[..., seg_i] for every point i, by a chain of selects (seg: (B,) ints < n_seg)."""
     out = table[..., n_seg - 1:n_seg]
@@ -217,24 +235,28 @@ def _pick(seg, table, n_seg):
                                    "keep_density", "pairs"))
 def _sweep_chunk(ns, beta, nodes, logw, lpax, data, block_ids, *, energy, log_prior, regions,
                  rows, exact, keep_density, pairs):
-    """Statistics of the blocks ``block_ids`` (rows of axis 0) for one chunk of n values.
+    """:class:`_BlockStats` of the blocks ``block_ids`` (rows of axis 0) for one chunk of n.
 
-    Layout: (n values, grid points). The points of a block fall into segments — the first region
-    that contains the point, or none — and each segment s has its own shift M_s, so that
+    The log-space shift (the one description of it). Layout: (n values, grid points). The
+    points of a block fall into segments — the first region that contains the point, or none —
+    and each segment s has its own shift M_s, so that
 
         e = exp(log φ + log q − nβL − M_s) ≤ 1
 
-    is one exp per (n, point) and every region's sum is taken relative to its own shift (a
-    region e^-2000 below another stays finite). With ``exact=False`` the shift is an upper bound
-    that costs O(points + n): max(log φ + log q) − nβ·min K over the segment for potentials,
-    with K and the prior folded into per-point terms, so the exp needs no max pass; for data
-    models the min of nL_n over the segment. ``flag`` marks blocks where a sum fell below
-    e^-200 (a loose bound) or regions overlap; the caller recomputes those with
-    ``exact=True``: exact per-segment maxima and a log-sum-exp per region.
+    is one exp per (n, point): no overflow, and every region's sum is taken relative to its own
+    shift (a region e^-2000 below another stays finite). With ``exact=False`` the shift is an
+    upper bound that costs O(points + n): max(log φ + log q) − nβ·min K over the segment for
+    potentials, with K and the prior folded into per-point terms α = c − max c ≤ 0 and
+    κ = K − min K ≥ 0 (materialised once, not per n), so the exp needs no max pass; for data
+    models the min of nβL_n over the segment. ``flag`` marks blocks where a sum fell below
+    e^-200 of its bound (a loose bound, e.g. a sharp prior) or regions overlap; the caller
+    recomputes those with ``exact=True``: exact per-segment maxima and a log-sum-exp per region,
+    so every result is exact to rounding.
 
-    Rescaled by exp(M_s − max_s M_s), the same e give log Z, moments and marginals: row sums,
-    coordinate-weighted row sums and column sums of the tensor-grid block (no dense feature
-    matrix), combined with the nodes afterwards.
+    Rescaled by exp(M_s − max_s M_s) to the block's common shift M, the same e give log Z,
+    moments and marginals: row sums, coordinate-weighted row sums and column sums of the
+    tensor-grid block (no dense feature matrix), combined with the nodes afterwards;
+    :func:`_combine` brings the blocks to one shift per n.
     """
     dim = len(nodes)
     size0 = nodes[0].shape[0]
@@ -298,8 +320,6 @@ def _sweep_chunk(ns, beta, nodes, logw, lpax, data, block_ids, *, energy, log_pr
                 alpha = jnp.where(ok_pt & live, c - _pick(seg, cm, n_seg), -jnp.inf)   # ≤ 0
                 kappa = jnp.where(ok_pt & (en < jnp.inf), en - _pick(seg, km, n_seg),
                                   jnp.inf)                                             # ≥ 0
-                # per-point arrays are materialised first: fused into the (C, B) loop they
-                # would be recomputed for every n
                 alpha, kappa = jax.lax.optimization_barrier((alpha, kappa))
                 e = jnp.exp(alpha[None, :] - bn[:, None] * kappa[None, :])
             else:
@@ -332,44 +352,43 @@ def _sweep_chunk(ns, beta, nodes, logw, lpax, data, block_ids, *, energy, log_pr
         s2[0][0] = r[0] @ (x * x)
         for i in range(1, dim):
             s2[0][i] = s2[i][0] = r[i] @ x
-        out = {"m": m_safe, "s0": s0, "s1": jnp.stack(s1, axis=-1),
-               "ax0": log_of_sums(r[0], m_safe[:, None])}
+        ax = [log_of_sums(r[0], m_safe[:, None])]
         if dim == 2:
             q1 = jax.lax.optimization_barrier(jnp.sum(g, axis=1))          # (C, n1)
             s2[1][1] = q1 @ (nodes[1] * nodes[1])
-            out["ax1"] = log_of_sums(q1, m_safe[:, None])
+            ax.append(log_of_sums(q1, m_safe[:, None]))
         elif dim == 3:
             p = jax.lax.optimization_barrier(jnp.sum(g, axis=1))           # (C, n1, n2)
             q1, q2 = jnp.sum(p, axis=2), jnp.sum(p, axis=1)
             s2[1][1] = q1 @ (nodes[1] * nodes[1])
             s2[2][2] = q2 @ (nodes[2] * nodes[2])
             s2[1][2] = s2[2][1] = jnp.einsum("cjk,j,k->c", p, nodes[1], nodes[2])
-            out["ax1"] = log_of_sums(q1, m_safe[:, None])
-            out["ax2"] = log_of_sums(q2, m_safe[:, None])
-        out["s2"] = jnp.stack([jnp.stack(row, axis=-1) for row in s2], axis=-2)
+            ax += [log_of_sums(q1, m_safe[:, None]), log_of_sums(q2, m_safe[:, None])]
+        pair_sums = []
         for i, j in pairs:
             if dim == 2:
-                out["pair01"] = jnp.where(g > 0, log_terms().reshape(g.shape), -jnp.inf)
+                pair_sums.append(jnp.where(g > 0, log_terms().reshape(g.shape), -jnp.inf))
             else:
                 other = 4 - i - j                                           # axis of g summed
                 sm = p if other == 1 else jnp.sum(g, axis=other)
-                out[f"pair{i}{j}"] = log_of_sums(sm, m_safe.reshape(-1, 1, 1))
+                pair_sums.append(log_of_sums(sm, m_safe.reshape(-1, 1, 1)))
         flag = jnp.any(jnp.isfinite(m) & (s0 < _LOOSE))
+        lreg = None
         if regions and exact:
-            out["lreg"] = jax.scipy.special.logsumexp(                          # (C, R), exact
+            lreg = jax.scipy.special.logsumexp(                                 # (C, R), exact
                 jnp.where(masks.T[None], log_terms()[:, None, :], -jnp.inf), axis=2)
         elif regions:
             onehot = jnp.stack(in_seg[:n_reg], axis=1).astype(e.dtype)     # (B, R)
             zreg = jnp.dot(e, onehot, precision="highest")                  # (C, R)
-            out["lreg"] = log_of_sums(zreg, mseg[:, :n_reg])
+            lreg = log_of_sums(zreg, mseg[:, :n_reg])
             flag = flag | jnp.any(jnp.isfinite(mseg[:, :n_reg]) & (zreg < _LOOSE)) \
                 | jnp.any(jnp.sum(masks, axis=1) > 1)                       # regions overlap
-        out["flag"] = flag
-        out["lmin"] = lmin
-        out["prior"] = jax.scipy.special.logsumexp(lp + lq)
-        if keep_density:
-            out["u"] = (lp[None, :] - nbl).reshape((-1, rows) + rest_shape)
-        return out
+        return _BlockStats(
+            m=m_safe, s0=s0, s1=jnp.stack(s1, axis=-1),
+            s2=jnp.stack([jnp.stack(row, axis=-1) for row in s2], axis=-2),
+            ax=tuple(ax), pairs=tuple(pair_sums), lreg=lreg, flag=flag, lmin=lmin,
+            prior=jax.scipy.special.logsumexp(lp + lq),
+            u=(lp[None, :] - nbl).reshape((-1, rows) + rest_shape) if keep_density else None)
 
     return jax.lax.map(one_block, block_ids)
 
@@ -410,23 +429,21 @@ def _data_energy(loss, chunk):
     return energy
 
 
-#: energy closures by (potential or per-sample loss, data chunk): the same closure object lets
-#: jit reuse its compiled sweep — across calls, and across models that differ only in their
-#: prior (a PhaseExplorer prior move). Bounded, oldest out first.
-_ENERGY_CACHE: dict = {}
+#: energy closures and potential gradients kept (least recently used dropped first)
 _ENERGY_CACHE_SIZE = 32
+
+
+@functools.lru_cache(maxsize=_ENERGY_CACHE_SIZE)
+def _energy_closure(fn: Callable, is_potential: bool, data_chunk: int):
+    """The energy closure of a potential or per-sample loss ``fn``. Keyed on ``fn``, not on the
+    model: the same closure object lets jit reuse its compiled sweep — across calls, and across
+    models that differ only in their prior (a PhaseExplorer prior move)."""
+    return _potential_energy(fn) if is_potential else _data_energy(fn, data_chunk)
 
 
 def _energy_for(model: Model, data_chunk: int):
     fn = model.potential if model.is_potential else model.loss
-    key = (fn, data_chunk)
-    hit = _ENERGY_CACHE.pop(key, None)
-    if hit is None:
-        hit = (_potential_energy(fn) if model.is_potential else _data_energy(fn, data_chunk))
-    _ENERGY_CACHE[key] = hit                              # most recently used last
-    while len(_ENERGY_CACHE) > _ENERGY_CACHE_SIZE:
-        del _ENERGY_CACHE[next(iter(_ENERGY_CACHE))]
-    return hit
+    return _energy_closure(fn, model.is_potential, data_chunk)
 
 
 def _axis_log_prior(prior, grid: QuadratureGrid):
@@ -490,8 +507,7 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
       ``err_cov``).
     """
     _check_x64()
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
+    v.model(model)
     if model.dim > 3:
         raise ValueError(
             f"the exact posterior uses grid quadrature and supports dim <= 3; {model.name} has "
@@ -569,15 +585,13 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
         sweep = partial(_sweep_chunk, jnp.asarray(padded), beta, nodes, logw, lpax, data_arg,
                         energy=energy, log_prior=log_prior, regions=regions, rows=rows,
                         keep_density=keep_density, pairs=pairs)
-        out = jax.tree_util.tree_map(np.asarray, sweep(jnp.arange(blocks), exact=False))
-        redo = np.flatnonzero(out["flag"])
+        stats = jax.tree_util.tree_map(np.asarray, sweep(jnp.arange(blocks), exact=False))
+        redo = np.flatnonzero(stats.flag)
         if redo.size:           # loose shift bound or overlapping regions: exact maxima there
             ids = np.resize(redo, 1 << int(np.ceil(np.log2(redo.size))))   # few shapes
             fixed = sweep(jnp.asarray(ids), exact=True)
-            out = {key: np.array(val) for key, val in out.items()}
-            for key, val in fixed.items():
-                out[key][ids] = np.asarray(val)
-        parts.append(_combine(out, len(ns_c), grid, pairs, keep_density))
+            stats = jax.tree_util.tree_map(partial(_replace_blocks, ids), stats, fixed)
+        parts.append(_combine(stats, len(ns_c), grid, pairs, keep_density))
     res = {k: (np.concatenate([p[k] for p in parts], axis=0) if k != "prior" else parts[0][k])
            for k in parts[0] if k not in ("pairs",)}
     pair_out = {pq: np.concatenate([p["pairs"][pq] for p in parts], axis=0) for pq in pairs}
@@ -594,7 +608,8 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
                                 and np.any(err["log_z"] > tol)):
         used = "adaptive"
         ad = adaptive.integrate(energy, model.log_prior, regions, grid.box, ns, beta, None,
-                                tol=0.5 * tol, grad=_grad_for(model), max_cells=max_cells)
+                                tol=0.5 * tol, grad=_potential_grad(model.potential),
+                                max_cells=max_cells)
         cells, capped = ad.cells_evaluated, ad.capped
         out, err = _from_adaptive(ad, out, res, grid, model, ns, beta, energy, pairs)
         res["lmin"] = np.minimum(res["lmin"], _polish_min(model, ad))
@@ -635,20 +650,11 @@ def _grid_errors(grid, marg, mean, cov, n_reg) -> dict:
     return {"log_z": err_z, "mean": err_mean, "cov": err_cov, "reg": err_reg}
 
 
-#: gradients of potentials by potential (the adaptive hidden-minimum test), bounded like
-#: the energy closures so jit reuses its compiled cell kernel
-_GRAD_CACHE: dict = {}
-
-
-def _grad_for(model: Model):
-    fn = model.potential
-    hit = _GRAD_CACHE.pop(fn, None)
-    if hit is None:
-        hit = jax.grad(fn)
-    _GRAD_CACHE[fn] = hit
-    while len(_GRAD_CACHE) > _ENERGY_CACHE_SIZE:
-        del _GRAD_CACHE[next(iter(_GRAD_CACHE))]
-    return hit
+@functools.lru_cache(maxsize=_ENERGY_CACHE_SIZE)
+def _potential_grad(potential: Callable):
+    """∇K for the adaptive hidden-minimum test, one function per potential so jit reuses its
+    compiled cell kernel."""
+    return jax.grad(potential)
 
 
 def _polish_min(model: Model, ad) -> float:
@@ -740,14 +746,21 @@ def _error_messages(err, out, ns, tol, used, capped, default, model, cells, max_
     return msgs
 
 
-def _combine(out: dict, k: int, grid: QuadratureGrid, pairs, keep_density: bool) -> dict:
+def _replace_blocks(ids: np.ndarray, old: np.ndarray, new) -> np.ndarray:
+    """``old`` with the blocks ``ids`` (leading axis) replaced by ``new``."""
+    out = np.array(old)
+    out[ids] = np.asarray(new)
+    return out
+
+
+def _combine(out: _BlockStats, k: int, grid: QuadratureGrid, pairs, keep_density: bool) -> dict:
     """Reduce per-block statistics of one n-chunk to per-n results (first k columns).
 
-    Block outputs have shape (blocks, C, ...): C n values, then per-block axes.
+    Every field of ``out`` has a leading block axis: (blocks, C, ...), C values of n.
     """
     dim = grid.dim
-    m = out["m"][:, :k]                                        # (blocks, C)
-    s0 = out["s0"][:, :k]
+    m = out.m[:, :k]                                           # (blocks, C)
+    s0 = out.s0[:, :k]
     m_eff = np.where(s0 > 0, m, -np.inf)
     big = np.max(m_eff, axis=0)                                # (C,)
     big = np.where(np.isfinite(big), big, 0.0)
@@ -755,25 +768,25 @@ def _combine(out: dict, k: int, grid: QuadratureGrid, pairs, keep_density: bool)
     z = np.sum(s0 * scale, axis=0)
     with np.errstate(divide="ignore"):
         log_z_raw = big + np.log(z)
-    mean = np.einsum("bc,bci->ci", scale, out["s1"][:, :k]) / z[:, None]
-    second = np.einsum("bc,bcij->cij", scale, out["s2"][:, :k]) / z[:, None, None]
+    mean = np.einsum("bc,bci->ci", scale, out.s1[:, :k]) / z[:, None]
+    second = np.einsum("bc,bcij->cij", scale, out.s2[:, :k]) / z[:, None, None]
     cov = second - mean[:, :, None] * mean[:, None, :]
     res = {"log_z_raw": log_z_raw, "mean": mean, "cov": cov,
-           "lmin": np.min(out["lmin"][:, :k], axis=0),
-           "prior": _lse(out["prior"], axis=0)}
-    if "lreg" in out:
-        res["reg"] = _lse(out["lreg"][:, :k], axis=0) - log_z_raw[:, None]     # (C, R)
+           "lmin": np.min(out.lmin[:, :k], axis=0),
+           "prior": _lse(out.prior, axis=0)}
+    if out.lreg is not None:
+        res["reg"] = _lse(out.lreg[:, :k], axis=0) - log_z_raw[:, None]        # (C, R)
     size0 = grid.shape[0]
     lz = log_z_raw[:, None]
     # axis 0: rows are spread over blocks -> concatenate; other axes: log-sum-exp over blocks
-    ax0 = np.moveaxis(out["ax0"][:, :k], 1, 0).reshape(k, -1)[:, :size0]     # (C, size0)
+    ax0 = np.moveaxis(out.ax[0][:, :k], 1, 0).reshape(k, -1)[:, :size0]     # (C, size0)
     res["ax0"] = ax0 - grid.log_weights[0][None, :] - lz
     for i in range(1, dim):
-        axi = _lse(out[f"ax{i}"][:, :k], axis=0)                              # (C, size_i)
+        axi = _lse(out.ax[i][:, :k], axis=0)                                 # (C, size_i)
         res[f"ax{i}"] = axi - grid.log_weights[i][None, :] - lz
     pair_res = {}
-    for i, j in pairs:
-        arr = out[f"pair{i}{j}"][:, :k]                                      # (blocks, C, ., .)
+    for (i, j), arr in zip(pairs, out.pairs):
+        arr = arr[:, :k]                                                     # (blocks, C, ., .)
         if i == 0:
             arr = np.moveaxis(arr, 1, 0)
             arr = arr.reshape((k, -1) + arr.shape[3:])[:, :size0]
@@ -783,7 +796,7 @@ def _combine(out: dict, k: int, grid: QuadratureGrid, pairs, keep_density: bool)
         pair_res[(i, j)] = arr - lw - lz[:, :, None]
     res["pairs"] = pair_res
     if keep_density:
-        u = np.moveaxis(out["u"][:, :k], 1, 0)                               # (C, blocks, rows..)
+        u = np.moveaxis(out.u[:, :k], 1, 0)                                  # (C, blocks, rows..)
         u = u.reshape((k, -1) + u.shape[3:])[:, :size0]
         res["u"] = u - log_z_raw.reshape((k,) + (1,) * dim)
     return res
@@ -799,7 +812,7 @@ def _lse(a: np.ndarray, axis: int) -> np.ndarray:
 def log_density_at(model: Model, w, n: float, *, beta: float = 1.0,
                    data: Data | None = None) -> jax.Array:
     """Unnormalised log posterior log φ(w) − nβ L_n(w) at points ``w`` (…, d)."""
-    w = model.check_param(w)
+    w = v.model(model).check_param(w)
     n = v.as_float("n", n, lo=0.0)
     beta = v.as_float("beta", beta, lo=0.0, lo_open=True)
     flat = w.reshape(-1, model.dim)

@@ -27,6 +27,7 @@ it directly.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import jax
@@ -95,23 +96,24 @@ def numpyro_model(model: Model):
     return data_model
 
 
-_MCMC_CACHE: dict = {}
+#: compiled NUTS samplers kept by :func:`_mcmc_for` (least recently used dropped first)
+_MCMC_CACHE_SIZE = 16
 
 
-def _mcmc_for(model: Model, config: tuple) -> MCMC:
-    """One MCMC object per (model, settings): with ``jit_model_args`` its compiled sampler is
-    reused for new keys, data sets, n and β of the same shapes."""
-    key = (id(model),) + config
-    hit = _MCMC_CACHE.get(key)
-    if hit is not None and hit[0] is model:
-        return hit[1]
+@functools.lru_cache(maxsize=_MCMC_CACHE_SIZE)
+def _mcmc_for(model: Model, config: tuple, arg_shapes: tuple) -> MCMC:
+    """One MCMC object per (model, settings, shapes of the data arguments).
+
+    With ``jit_model_args`` its compiled sampler is reused for new keys, data sets, n and β of the
+    same shapes. The shapes are part of the key: NumPyro's vectorized chains keep state traced at
+    the first run's data size, so a data set of another size needs its own MCMC object.
+    """
+    del arg_shapes                     # only part of the cache key
     num_chains, num_warmup, num_samples, chain_method, target_accept, depth, dense, bar = config
     kernel = NUTS(numpyro_model(model), target_accept_prob=target_accept,
                   max_tree_depth=depth, dense_mass=dense)
-    mcmc = MCMC(kernel, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
+    return MCMC(kernel, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
                 chain_method=chain_method, progress_bar=bar, jit_model_args=True)
-    _MCMC_CACHE[key] = (model, mcmc)
-    return mcmc
 
 
 _EXTRA_FIELDS = ("diverging", "energy", "potential_energy", "num_steps", "accept_prob",
@@ -152,8 +154,8 @@ def sample_posterior(model: Model, *, key: jax.Array, n=None, data: Data | None 
     """
     import arviz as az
 
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
+    v.model(model)
+    key = v.prng_key(key)
     beta = v.as_float("beta", beta, lo=0.0, lo_open=True)
     num_chains = v.as_int("num_chains", num_chains, lo=1)
     num_warmup = v.as_int("num_warmup", num_warmup, lo=0)
@@ -169,7 +171,6 @@ def sample_posterior(model: Model, *, key: jax.Array, n=None, data: Data | None 
 
     config = (num_chains, num_warmup, num_samples, chain_method, target_accept,
               max_tree_depth, bool(dense_mass), bool(progress_bar))
-    mcmc = _mcmc_for(model, config)
     # β as a Python float: NumPyro records it as the site's scale, and ArviZ compares traces
     # (jax.eval_shape caches), which fails for array-valued metadata
     beta_arg = float(beta)
@@ -177,6 +178,8 @@ def sample_posterior(model: Model, *, key: jax.Array, n=None, data: Data | None 
         args = (beta_arg, jnp.asarray(n))
     else:
         args = (beta_arg, jnp.asarray(data.x), jnp.asarray(data.y))
+    shapes = tuple((a.shape, str(a.dtype)) for a in args[1:])
+    mcmc = _mcmc_for(model, config, shapes)
     mcmc.run(k_mcmc, *args, extra_fields=_EXTRA_FIELDS)
 
     names = list(model.param_names) if len(model.param_names) == model.dim \

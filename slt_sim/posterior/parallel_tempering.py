@@ -231,8 +231,8 @@ def replica_exchange(model: Model, ns, *, key, beta: float = 1.0, num_replicas: 
       :class:`RegionOccupancy`.
     """
     t0 = time.perf_counter()
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
+    v.model(model)
+    key = v.prng_key(key)
     if data is not None:
         if model.is_potential:
             raise ValueError(f"data must be None for the potential {model.name} (it has no data)")

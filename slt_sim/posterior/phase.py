@@ -79,6 +79,7 @@ def region_constants(model: Model, ns, *, beta: float = 1.0, grid=None) -> dict[
 
     Uses each region's loss, λ and m (``models.Region``); exact F_n(W_α) from quadrature.
     """
+    v.model(model)
     ns = v.data_counts("ns", ns)
     post = exact_posterior(model, ns, beta=beta, grid=grid, keep_density=False,
                            marginals_2d=False)
@@ -109,8 +110,7 @@ def phase_sweep(model: Model, ns=None, *, beta: float = 1.0, grid=None,
     """
     from scipy import optimize
 
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
+    v.model(model)
     if len(model.regions) < 2:
         raise ValueError(f"phase_sweep needs a model with at least two regions; {model.name} "
                          f"has {len(model.regions)}")

@@ -155,8 +155,8 @@ def rmsprop_sgld(potential_fn: PotentialFn, step_size, mask: Params | None = Non
     steps in flat directions too (then ε must shrink accordingly).
 
     The preconditioner reacts to the chain's own fluctuations, which biases the sampled spread
-    upwards; on a Gaussian the stationary variance is ~13% too large with the common decay
-    a = 0.99 and ~3% with the default a = 0.999 (tests/test_sgmcmc.py).
+    upwards, more with the common decay a = 0.99 than with the default a = 0.999 (measured on a
+    Gaussian in docs/llc.md, sampler table; checked in tests/test_sgmcmc.py).
     """
     vg = _value_and_grad(potential_fn)
     eps = jnp.asarray(step_size)

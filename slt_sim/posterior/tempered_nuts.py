@@ -31,6 +31,7 @@ in unconstrained coordinates (NumPyro's ``init_to_uniform``).
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from dataclasses import dataclass
@@ -113,8 +114,6 @@ class TemperedDraws:
         return self.diverging.sum(axis=(1, 2))
 
 
-_RUNNERS: dict = {}
-
 CHAIN_METHODS = ("auto", "vectorized", "sequential")
 
 
@@ -163,15 +162,11 @@ def _report(done):
     _PROGRESS(done)
 
 
+@functools.lru_cache(maxsize=16)       # compiled samplers kept (least recently used dropped)
 def _runner(model: Model, num_warmup: int, num_samples: int, target_accept: float,
             max_tree_depth: int, dense_mass: bool, chain_method: str = "vectorized",
             progress: bool = False):
     """The compiled sampler for one model and configuration (cached)."""
-    cache_key = (id(model), num_warmup, num_samples, target_accept, max_tree_depth, dense_mass,
-                 chain_method, progress)
-    hit = _RUNNERS.get(cache_key)
-    if hit is not None and hit[0] is model:
-        return hit[1]
     efn = energy_function(model)
     transform = biject_to(model.prior.support)
 
@@ -239,9 +234,7 @@ def _runner(model: Model, num_warmup: int, num_samples: int, target_accept: floa
         out = jax.tree_util.tree_map(lambda a: jnp.moveaxis(a[num_warmup:], 0, 1), out)
         return out, state.adapt_state.step_size
 
-    compiled = jax.jit(run)
-    _RUNNERS[cache_key] = (model, compiled)
-    return compiled
+    return jax.jit(run)
 
 
 def _stack_stats(model: Model, datas, n: float):
@@ -280,6 +273,8 @@ def tempered_draws(model: Model, *, key: jax.Array, n: float, betas, datas=None,
     Returns:
       :class:`TemperedDraws` with the draws and the energy n L_n at every draw.
     """
+    v.model(model)
+    key = v.prng_key(key)
     betas = v.as_float_array("betas", betas, lo=0.0)
     if np.any(betas <= 0):
         raise ValueError(f"betas must all be > 0, got {betas.min():g}")

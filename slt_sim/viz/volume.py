@@ -97,8 +97,7 @@ def plot_sublevel_set(model: Model, eps, *, region: str | None = None, k_min: fl
     """
     from ..measure.volume import _resolve_k_min, _restricted_loss, _validate_common
 
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a slt_sim Model, got {type(model).__name__}")
+    v.model(model)
     if model.dim != 2:
         raise ValueError(f"plot_sublevel_set draws 2-D models; {model.name} has dim "
                          f"{model.dim}")

@@ -252,8 +252,7 @@ class LLCExplorer(TwoPanelExplorer):
 
 
 def _check_llc_model(model: Model) -> None:
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
+    v.model(model)
     if not model.is_potential:
         raise ValueError(f"LLCExplorer works on potentials (w* = the origin); {model.name} is a "
                          f"data model: use estimate_llc / calibrate_llc directly")

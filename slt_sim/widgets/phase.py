@@ -302,8 +302,7 @@ class PhaseExplorer(TwoPanelExplorer):
 
 
 def _check_phase_model(model: Model) -> None:
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
+    v.model(model)
     if not model.is_potential or model.dim > 2 or len(model.regions) < 2:
         raise ValueError(
             f"PhaseExplorer needs a potential model with 1 or 2 parameters and at least two "

@@ -34,7 +34,7 @@ from ._frame import TwoPanelExplorer, fmt_n
 
 @dataclass(frozen=True)
 class TMSSettings:
-    """How much work the explorer does up front (defaults: ~20 s on a laptop CPU).
+    """How much work the explorer does up front (the defaults' cost: docs/widgets.md).
 
     Attributes:
       ladder: the n ladder of the posterior (replica exchange), increasing from ~1.

@@ -137,8 +137,7 @@ class VolumeExplorer(TwoPanelExplorer):
 
 
 def _check_volume_model(model: Model) -> None:
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be an slt_sim Model, got {type(model).__name__}")
+    v.model(model)
     if model.dim != 2 or model.population_loss is None:
         raise ValueError(f"VolumeExplorer draws 2-parameter models with a population loss; got "
                          f"{model.name} (dim={model.dim})")
