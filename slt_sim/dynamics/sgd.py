@@ -32,7 +32,7 @@ import numpy as np
 import optax
 
 from .. import _validate as v
-from .._sharding import batch_sharding
+from .._sharding import devices_used, seed_sharding
 from ..models.base import Data, Model
 
 #: fold_in stream of the data set shared by all seeds (seeds use streams 0 .. S − 1)
@@ -485,7 +485,7 @@ def train_sgd(model_or_loss: Model | Callable,
     settings = {"optimizer": opt_name, "lr": lr_value, "num_steps": T, "num_seeds": S, "n": n,
                 "batch_size": batch_size, "data_per_seed": per_seed, "init": init_mode,
                 "init_noise": jitter, "gradient_noise": noise,
-                "devices": 1 if sharding is None else len(sharding.mesh.devices.ravel()),
+                "devices": devices_used(sharding),
                 "model": getattr(model_or_loss, "name", getattr(model_or_loss, "__name__", "loss")),
                 "objective": "mean" if train_objective is None else dict(train_objective.settings)}
     return SGDResult(steps=steps, params=params, loss=loss, population_loss=pop, region=region,
@@ -495,11 +495,6 @@ def train_sgd(model_or_loss: Model | Callable,
 
 
 # ----------------------------------------------------------------------------- helpers
-def seed_sharding(num_seeds: int, devices=None):
-    """Sharding of the leading seed axis over devices (see ``_sharding.batch_sharding``)."""
-    return batch_sharding(num_seeds, "seed", devices)
-
-
 _OBJECTIVES: dict[int, tuple[Model, _Objective]] = {}
 
 

@@ -16,7 +16,6 @@ import dataclasses
 import functools
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from .._warnings import VolumeWarning, emit
 from ..models.base import Model
 from . import _volume_fit as fit_mod
 from ._prior_axes import axis_prior, interval_mass
@@ -331,10 +331,10 @@ def _grid_curve(model, kfun, eps, kmin, resolution, inner_axis) -> VolumeCurve:
     else:
         se = np.abs(vol - other) / 7.0
     if stats["nonmonotone_pieces"] > 0:
-        warnings.warn(f"volume grid: {stats['nonmonotone_pieces']} line pieces of {model.name} "
-                      f"were not monotone (more than one critical point between nodes); "
-                      f"volumes may be off — raise resolution or change inner_axis",
-                      RuntimeWarning, stacklevel=3)
+        emit(f"volume grid: {stats['nonmonotone_pieces']} line pieces of {model.name} "
+             f"were not monotone (more than one critical point between nodes); "
+             f"volumes may be off — raise resolution or change inner_axis",
+             VolumeWarning, stacklevel=3)
     settings = dict(resolution=resolution, inner_axis=axis, decades=decades, scale=scale,
                     lines=stats["lines"], inner_nodes=stats["inner_nodes"],
                     max_crossings=stats["max_crossings"],
@@ -368,9 +368,9 @@ def _splitting_curve(model, kfun, eps, kmin, key, n_particles, n_runs, n_steps, 
     runs = volumes_per_run(levels, eps)
     unreached = np.any(~np.isfinite(runs), axis=0)
     if np.any(unreached):
-        warnings.warn(f"volume splitting: {int(unreached.sum())} of the ε values lie below the "
-                      f"volume the runs reached (V ≈ {volume_floor:g}); they are NaN — lower "
-                      f"volume_floor to reach them", RuntimeWarning, stacklevel=3)
+        emit(f"volume splitting: {int(unreached.sum())} of the ε values lie below the "
+             f"volume the runs reached (V ≈ {volume_floor:g}); they are NaN — lower "
+             f"volume_floor to reach them", VolumeWarning, stacklevel=3)
     vol = np.mean(runs, axis=0)
     se = np.std(runs, axis=0, ddof=1) / math.sqrt(n_runs)
     settings = dict(n_particles=n_particles, n_runs=n_runs, n_steps=n_steps, level_fraction=p0,
