@@ -2,8 +2,9 @@
 
 A result type holds the numbers an engine returned, the run settings in one ``settings`` dict
 (when it has run settings) and its diagnostics in ``warnings: tuple[str, ...]`` (see
-:mod:`slt_sim._warnings`). ``as_dict()`` is what ``slt-sim … --json`` prints: the same field
-names as the attributes, nothing renamed.
+:mod:`slt_sim._warnings`). ``as_dict()`` is what ``slt-sim … --json`` prints: the field names of
+the attributes, with one spelling rule — λ is ``lam`` in Python (``lambda`` is a keyword) and
+``lambda`` in JSON (:data:`JSON_NAMES`), so ``lam_hat`` is written ``lambda_hat`` everywhere.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+
+#: attribute name → JSON key (the only renaming: λ is spelled ``lam`` in Python)
+JSON_NAMES = {"lam": "lambda", "lam_hat": "lambda_hat", "lam_ci": "lambda_ci",
+              "lam_hats": "lambda_hats", "lam_ses": "lambda_ses", "lam_float": "lambda_float"}
 
 
 def plain(x: Any) -> Any:
@@ -74,9 +79,10 @@ class AsDict:
 
 
 def fields_dict(obj: Any, *, skip: tuple[str, ...] = ()) -> dict:
-    """``{field: plain(value)}`` for a dataclass or named tuple, leaving out ``skip``."""
+    """``{field: plain(value)}`` for a dataclass or named tuple, leaving out ``skip``; keys are
+    the field names (``lam…`` written ``lambda…``, :data:`JSON_NAMES`)."""
     if dataclasses.is_dataclass(obj):
         names = [f.name for f in dataclasses.fields(obj)]
     else:
         names = list(obj._fields)
-    return {k: plain(getattr(obj, k)) for k in names if k not in skip}
+    return {JSON_NAMES.get(k, k): plain(getattr(obj, k)) for k in names if k not in skip}

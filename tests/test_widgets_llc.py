@@ -66,8 +66,8 @@ def test_default_view_opens_on_a_setting_that_hits_its_exact_target():
     e = LLCExplorer()
     r = e.result
     print(f"\ndefault: ε = {r.settings['step_size']:g}, γ = {r.settings['localization']:g}: "
-          f"λ̂ = {r.llc_mean:.4f} ± {r.llc_std:.4f}, exact target {e.target:.4f}; calibration passed: "
-          f"{e.calibration.passed}")
+          f"λ̂ = {r.llc_mean:.4f} ± {r.llc_std:.4f}, exact target {e.target:.4f}; "
+          f"calibration passed: {e.calibration.passed}")
     st = r.settings
     assert (st["step_size"], st["localization"], r.nbeta) == (3e-4, 1.0, 1000.0)
     assert abs(r.llc_mean / e.target - 1) < 0.1 and not r.warnings

@@ -125,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
                                                                     args.step_sizes),
                             localizations=parse_numbers("--localizations", args.localizations),
                             **common)
-        out = {"model": model.name, "lambda": lam, "at": at, **cal.as_dict()}
+        out = {"model": model.name, "at": at, "seed": args.seed, "lambda": lam, "m": model.m,
+               **cal.as_dict()}
         emit(out, args.json, f"{model.name}, w* = {at} parameter, theory λ = {theory_text(lam)}\n"
                              + cal.table())
         return 0
@@ -138,16 +139,9 @@ def run(args: argparse.Namespace) -> int:
                      else defaults["step_size"],
                      localization=args.localization if args.localization is not None
                      else defaults["localization"], **common)
-    out = {"llc_mean": r.llc_mean, "llc_std": r.llc_std, "lambda": lam, "m": model.m,
-           "seconds": r.seconds, "draws_per_second": r.draws_per_second,
-           "diagnostics": r.diagnostics, "warnings": list(r.warnings),
-           "llc_per_chain": r.llc_per_chain, "model": model.name, "at": at, "n": r.n,
-           "nbeta": r.nbeta, "sampler": r.sampler, "step_size": r.step_size,
-           "localization": r.localization, "chains": r.num_chains, "draws": r.num_draws,
-           "burnin": r.num_burnin, "batch_size": r.batch_size, "seed": args.seed,
-           "acceptance_rate": r.acceptance_rate, "devices": r.devices}
-    summary = r.as_dict()
-    out.update({k: summary[k] for k in ("estimator", "nbeta_factors", "llc_by_nbeta")})
+    # the result's own fields, plus what the command adds: model, w*, seed and theory (λ, m)
+    out = {"model": model.name, "at": at, "seed": args.seed, "lambda": lam, "m": model.m,
+           **r.as_dict()}
     theory_line = f"theory λ = {theory_text(lam)}" + (
         "" if lam is None else f" (λ̂/λ − 1 = {r.llc_mean / lam - 1:+.1%})")
     emit(out, args.json, f"{model.name}, w* = {at} parameter\n{r.summary()}\n{theory_line}")

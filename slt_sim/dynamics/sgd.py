@@ -32,6 +32,7 @@ import numpy as np
 import optax
 
 from .. import _validate as v
+from .._results import fields_dict
 from .._sharding import devices_used, seed_sharding
 from ..models.base import Data, Model
 
@@ -113,6 +114,15 @@ class SGDResult:
     def final_region_fractions(self) -> dict[str, float]:
         """Fraction of runs ending in each region (plus ``"none"``, ``"diverged"``); sums to 1."""
         return {k: float(x[-1]) for k, x in self.region_fractions().items()}
+
+    def as_dict(self, params: bool = False) -> dict:
+        """The fields as plain Python (for JSON) plus ``num_seeds``, ``num_diverged`` and
+        ``final_region_fractions``; ``params=True`` keeps the checkpoint parameters and the
+        shared data (left out by default: seeds × checkpoints × d numbers)."""
+        out = fields_dict(self, skip=() if params else ("params", "data"))
+        out.update(num_seeds=self.num_seeds, num_diverged=self.num_diverged,
+                   final_region_fractions=self.final_region_fractions())
+        return out
 
 
 # ----------------------------------------------------------------------------- objectives

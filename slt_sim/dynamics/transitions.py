@@ -37,10 +37,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _validate as v
+from .._results import AsDict
 
 
 @dataclass(frozen=True)
-class Plateau:
+class Plateau(AsDict):
     """A flat stretch of a trace: checkpoints ``start_step``..``end_step`` at ``level`` (mean)."""
 
     start_step: int
@@ -50,7 +51,7 @@ class Plateau:
 
 
 @dataclass(frozen=True)
-class Transition:
+class Transition(AsDict):
     """A change of level between two plateaus.
 
     ``step`` is the checkpoint step of the largest single change between the plateaus;

@@ -26,6 +26,7 @@ import jax
 import numpy as np
 
 from .. import _validate as v
+from .._results import fields_dict
 from .._warnings import FitWarning, emit
 from ..models.base import Data, Model
 from ..posterior.exact import exact_posterior
@@ -65,10 +66,8 @@ class FreeEnergySlope:
                 + self.correction / t)
 
     def as_dict(self) -> dict:
-        return {"lambda_hat": self.lam_hat, "lambda_ci": list(self.lam_ci), "m_hat": self.m_hat,
-                "lambda": self.lam, "m": self.m, "n": self.ns.tolist(),
-                "free_energy": self.free_energy.tolist(), "intercept": self.intercept,
-                "method": "free-energy", "warnings": list(self.warnings)}
+        """The fields as plain Python (for JSON; λ spelled ``lambda``) plus ``method``."""
+        return {**fields_dict(self), "method": "free-energy"}
 
 
 #: fewer values of n than this give only a crude interval (and a warning)

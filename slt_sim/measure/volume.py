@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from .._results import AsDict
 from .._warnings import VolumeWarning, emit
 from ..models.base import Model
 from . import _volume_fit as fit_mod
@@ -44,7 +45,7 @@ _SPLITTING_MAX_FIT_VOLUME = 1e-3       # sets holding > 0.1% of the prior are pr
 
 # ----------------------------------------------------------------------------- results
 @dataclass(frozen=True)
-class VolumeCurve:
+class VolumeCurve(AsDict):
     """V(ε) on a list of ε, with its standard error and how it was computed.
 
     Attributes:

@@ -41,6 +41,7 @@ import numpy as np
 from scipy import stats as sps
 
 from .. import _validate as v
+from .._results import AsDict
 from .._warnings import ConvergenceWarning, emit
 from ..models.base import Data, Model
 from ..posterior.energy import energy_function, model_data
@@ -49,7 +50,7 @@ from ..posterior.tempered_nuts import TemperedDraws, tempered_draws
 
 
 @dataclass(frozen=True)
-class WBICResult:
+class WBICResult(AsDict):
     """WBIC = E_{β*}[n L_n(w)] at β* = 1/log n (Watanabe 2013).
 
     Attributes:
@@ -83,7 +84,7 @@ class WBICResult:
 
 
 @dataclass(frozen=True)
-class MultiTemperatureResult:
+class MultiTemperatureResult(AsDict):
     r"""λ̂ from the slope of E_β[n L_n] against 1/β (Watanabe 2013).
 
     Attributes:
