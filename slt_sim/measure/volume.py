@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
-from .._results import AsDict
+from .._results import AsDict, fields_dict
 from .._warnings import VolumeWarning, emit
 from ..models.base import Model
 from . import _volume_fit as fit_mod
@@ -125,13 +125,9 @@ class VolumeScalingResult:
         return eps ** self.lam_hat * poly
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (the ``slt-sim lambda --json`` fields plus the curve)."""
-        return {"lambda_hat": self.lam_hat, "lambda_ci": list(self.lam_ci), "m_hat": self.m_hat,
-                "lambda": self.lam, "m": self.m, "method": f"volume-{self.method}",
-                "seconds": self.seconds, "c": self.c, "ci_method": self.ci_method,
-                "region": self.region, "k_min": self.k_min,
-                "eps": self.eps.tolist(), "volume": self.volume.tolist(),
-                "volume_se": self.volume_se.tolist()}
+        """The fields as plain Python (for JSON; λ spelled ``lambda``: ``lambda_hat``,
+        ``lambda_ci``, ``lambda``)."""
+        return fields_dict(self)
 
 
 # ----------------------------------------------------------------------------- helpers
