@@ -17,10 +17,12 @@ true`` uses w0 itself (with one temperature that lowers 位虃 by 尾路n(L_n(w0) 鈭
 from __future__ import annotations
 
 import argparse
+import warnings
 
 import jax
 
 from .. import theory
+from .._warnings import SLTSimWarning
 from ..dynamics.minimize import train_to_minimum
 from ..measure.calibrate import calibrate_llc
 from ..measure.llc import estimate_llc
@@ -121,10 +123,13 @@ def run(args: argparse.Namespace) -> int:
     lam = _theory_lambda(args, model)
 
     if args.calibrate:
-        cal = calibrate_llc(model, w_star, step_sizes=parse_numbers("--step-sizes",
-                                                                    args.step_sizes),
-                            localizations=parse_numbers("--localizations", args.localizations),
-                            **common)
+        with warnings.catch_warnings():     # printed with the table / in the JSON instead
+            warnings.simplefilter("ignore", SLTSimWarning)
+            cal = calibrate_llc(model, w_star, step_sizes=parse_numbers("--step-sizes",
+                                                                        args.step_sizes),
+                                localizations=parse_numbers("--localizations",
+                                                            args.localizations),
+                                **common)
         out = {"model": model.name, "at": at, "seed": args.seed, "lambda": lam, "m": model.m,
                **cal.as_dict()}
         emit(out, args.json, f"{model.name}, w* = {at} parameter, theory 位 = {theory_text(lam)}\n"
@@ -134,11 +139,13 @@ def run(args: argparse.Namespace) -> int:
     factors_text = args.nbeta_factors or defaults.get("nbeta_factors", "none")
     factors = None if factors_text.strip().lower() == "none" else \
         parse_numbers("--nbeta-factors", factors_text)
-    r = estimate_llc(model, w_star, nbeta_factors=factors,
-                     step_size=args.step_size if args.step_size is not None
-                     else defaults["step_size"],
-                     localization=args.localization if args.localization is not None
-                     else defaults["localization"], **common)
+    with warnings.catch_warnings():         # printed in the summary / the JSON instead
+        warnings.simplefilter("ignore", SLTSimWarning)
+        r = estimate_llc(model, w_star, nbeta_factors=factors,
+                         step_size=args.step_size if args.step_size is not None
+                         else defaults["step_size"],
+                         localization=args.localization if args.localization is not None
+                         else defaults["localization"], **common)
     # the result's own fields, plus what the command adds: model, w*, seed and theory (位, m)
     out = {"model": model.name, "at": at, "seed": args.seed, "lambda": lam, "m": model.m,
            **r.as_dict()}
