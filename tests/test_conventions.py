@@ -192,3 +192,18 @@ def test_llc_trajectory_warns_on_divergence_as_estimate_llc_does():
         assert traj.diagnostics[k]["diverged_chains"] == one.diagnostics["diverged_chains"]
     assert all(m.startswith("checkpoint at step") for m in traj.warnings)
     np.testing.assert_array_equal(np.isnan(traj.llc_mean), np.isnan(one.llc_mean))
+
+
+def test_llc_figures_are_figures_without_pyplot_state(results):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from slt_sim.viz import plot_calibration, plot_llc_trace
+
+    before = plt.get_fignums()
+    fig = plot_llc_trace(results["LLCResult"], reference={"theory λ": 0.5})
+    assert isinstance(fig, Figure) and len(fig.axes[0].lines) >= 4   # 2 chains, λ̂, theory
+    assert isinstance(plot_calibration(results["CalibrationResult"]), Figure)
+    assert plt.get_fignums() == before
+    with pytest.raises(TypeError, match="LLCResult"):
+        plot_llc_trace(results["CalibrationResult"])
