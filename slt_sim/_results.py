@@ -10,6 +10,7 @@ the attributes, with one spelling rule — λ is ``lam`` in Python (``lambda`` i
 from __future__ import annotations
 
 import dataclasses
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -25,17 +26,19 @@ def plain(x: Any) -> Any:
 
     NumPy and JAX arrays become nested lists, their scalars Python numbers, tuples lists, dict
     keys strings; Fractions become floats; dataclasses and named tuples become dicts (through
-    their own ``as_dict`` when they have one). Non-finite floats stay floats (``json.dumps``
-    writes them as ``NaN``/``Infinity``).
+    their own ``as_dict`` when they have one). NaN and ±inf become None (JSON's null: "not
+    reached", "unknown"), so the output is strict JSON.
     """
     if x is None or isinstance(x, (bool, str)):
         return x
-    if isinstance(x, (int, float)):
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, int):
         return x
     if isinstance(x, Fraction):
         return float(x)
     if isinstance(x, np.generic):
-        return x.item()
+        return plain(x.item())
     if isinstance(x, dict):
         return {str(k): plain(v) for k, v in x.items()}
     if hasattr(x, "as_dict") and callable(x.as_dict) and not isinstance(x, type):
@@ -53,7 +56,9 @@ def plain(x: Any) -> Any:
             return str(x)
         if arr.dtype.kind == "c":
             return plain({"real": arr.real, "imag": arr.imag})
-        return arr.tolist() if arr.dtype != object else [plain(v) for v in arr.tolist()]
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            arr = np.where(np.isfinite(arr), arr, None)
+        return arr.tolist() if arr.dtype != object else _nested(arr.tolist())
     if isinstance(x, complex):
         return {"real": x.real, "imag": x.imag}
     if callable(x):
@@ -62,6 +67,10 @@ def plain(x: Any) -> Any:
         return float(x)
     except (TypeError, ValueError):
         return repr(x)
+
+
+def _nested(items):
+    return [_nested(v) if isinstance(v, list) else plain(v) for v in items]
 
 
 class AsDict:

@@ -109,7 +109,7 @@ def test_as_dict_is_json_ready(results):
     for name, res in results.items():
         out = res.as_dict()
         assert isinstance(out, dict), name
-        json.dumps(out)
+        json.dumps(out, allow_nan=False)        # strict JSON: NaN/inf are null
 
 
 def test_as_dict_uses_the_attribute_names(results):
