@@ -21,7 +21,8 @@ def test_phase_json_reports_exact_and_predicted_critical_n(capsys):
     print({k: out[k] for k in ("critical_n_exact", "critical_n_predicted")})
     assert 10_000 < out["critical_n_exact"] < 11_000
     assert out["critical_n_predicted"] == pytest.approx(out["critical_n_exact"], rel=0.05)
-    assert out["switch"] == ["wide", "narrow"]
+    assert out["pair"] == ["wide", "narrow"]           # PhaseSweep.as_dict(): its field names
+    assert out["region_names"] == ["wide", "narrow"] and len(out["region_masses"]) == 2
 
 
 def test_free_energy_json_recovers_lambda(capsys):
