@@ -15,7 +15,8 @@ import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 
 import slt_sim as slt
-from slt_sim.measure.calibrate import calibrate_llc
+from slt_sim import calibrate_llc
+from slt_sim.viz import plot_calibration
 
 
 def main() -> None:
@@ -30,7 +31,7 @@ def main() -> None:
                         num_draws=args.draws, num_burnin=2000, reference=6.0)
     print(cal.table())
     print(f"{cal.seconds:.1f} s")
-    fig = cal.plot()
+    fig = plot_calibration(cal)
     fig.axes[0].set_title("DLN 4-3-4 r=1, nβ = 10⁴/log 10⁴: larger ε biases λ̂ up, larger γ "
                           "pulls it down", fontsize=9)
     fig.savefig(args.out, dpi=120)

@@ -31,6 +31,16 @@ if not hasattr(_npd, "distribution"):
     _npd.distribution = _npd_distribution
 
 from . import models, theory  # noqa: E402
+from ._warnings import (  # noqa: E402
+    CalibrationWarning,
+    ConvergenceWarning,
+    FitWarning,
+    LLCWarning,
+    QuadratureWarning,
+    SLTSimWarning,
+    TrainingWarning,
+    VolumeWarning,
+)
 from .data import load_scaling_curve  # noqa: E402
 from .dynamics import (  # noqa: E402
     compare,
@@ -44,7 +54,7 @@ from .dynamics import (  # noqa: E402
     train_sgd,
     train_to_minimum,
 )
-from .measure.calibrate import CalibrationResult, CalibrationWarning, calibrate_llc  # noqa: E402
+from .measure.calibrate import CalibrationResult, calibrate_llc  # noqa: E402
 from .measure.free_energy import free_energy_lambda  # noqa: E402
 from .measure.llc import LLCResult, estimate_llc  # noqa: E402
 from .measure.scaling import BNSLFit, BNSLParams, bnsl, fit_bnsl, fit_power_law  # noqa: E402
@@ -52,7 +62,7 @@ from .measure.thermo import thermodynamic_free_energy  # noqa: E402
 from .measure.volume import volume_scaling  # noqa: E402
 from .measure.wbic_lambda import multi_temperature_lambda, wbic  # noqa: E402
 from .models import Data, Model  # noqa: E402
-from .posterior.exact import QuadratureWarning, exact_posterior  # noqa: E402
+from .posterior.exact import exact_posterior  # noqa: E402
 from .posterior.grid import graded_grid, uniform_grid  # noqa: E402
 from .posterior.mcmc import sample_posterior  # noqa: E402
 from .posterior.parallel_tempering import RegionOccupancy, replica_exchange  # noqa: E402
@@ -94,10 +104,16 @@ __all__ = [
     "BNSLParams",
     "CalibrationResult",
     "CalibrationWarning",
+    "ConvergenceWarning",
     "Data",
+    "FitWarning",
+    "LLCWarning",
     "LLCResult",
     "Model",
     "QuadratureWarning",
     "RegionOccupancy",
+    "SLTSimWarning",
+    "TrainingWarning",
+    "VolumeWarning",
     "__version__",
 ]

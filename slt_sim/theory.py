@@ -20,6 +20,7 @@ from fractions import Fraction
 import numpy as np
 
 from . import _validate as v
+from ._results import AsDict
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,7 @@ def free_energy_asymptotic(n, loss: float, lam, m: int = 1, const: float = 0.0):
 
 
 @dataclass(frozen=True)
-class FreeEnergyLaw:
+class FreeEnergyLaw(AsDict):
     r"""A region's asymptotic free-energy law F_n ≈ n·loss + λ log n − (m − 1) log log n + const.
 
     Attributes:

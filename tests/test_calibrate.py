@@ -1,5 +1,6 @@
 """calibrate_llc: the (ε, γ) sweep against closed forms, its references and its recommendation."""
 
+import json
 import math
 
 import jax
@@ -102,7 +103,12 @@ def test_a_calibration_where_nothing_passes_fails_loudly():
     out = cal.as_dict()
     assert out["passed"] is False and out["recommended"] is None
     from matplotlib.figure import Figure
-    cal.plot(ax=Figure().subplots())
+
+    from slt_sim.viz import plot_calibration
+    ax = Figure().subplots()
+    assert plot_calibration(cal, ax=ax) is ax.figure
+    assert any("calibration failed" in t.get_text() for t in ax.texts)
+    json.dumps(out)
 
 
 def test_a_gamma_that_confines_the_chains_is_never_recommended():

@@ -21,13 +21,14 @@ def test_phase_json_reports_exact_and_predicted_critical_n(capsys):
     print({k: out[k] for k in ("critical_n_exact", "critical_n_predicted")})
     assert 10_000 < out["critical_n_exact"] < 11_000
     assert out["critical_n_predicted"] == pytest.approx(out["critical_n_exact"], rel=0.05)
-    assert out["switch"] == ["wide", "narrow"]
+    assert out["pair"] == ["wide", "narrow"]           # PhaseSweep.as_dict(): its field names
+    assert out["region_names"] == ["wide", "narrow"] and len(out["region_masses"]) == 2
 
 
 def test_free_energy_json_recovers_lambda(capsys):
     out = _json(capsys, ["free-energy", "--model", "normal-crossing", "--k", "1,1", "--ns",
                          "1e2,1e3,1e4,1e5,1e6", "--json"])
-    assert len(out["free_energy"]) == len(out["n"]) == 5
+    assert len(out["free_energy"]) == len(out["ns"]) == 5
     assert out["warnings"] == [] and out["lambda_ci"][0] < out["lambda_ci"][1]
     assert out["lambda_hat"] == pytest.approx(0.5, rel=0.02)
     assert out["m_hat"] == 2 and out["lambda"] == 0.5
@@ -78,7 +79,7 @@ def test_three_point_free_energy_sweep_gives_an_interval_and_says_it_is_crude(ca
 def test_n_with_a_list_still_reads_as_the_sweep(capsys):
     out = _json(capsys, ["free-energy", "--model", "normal-crossing", "--n",
                          "1e2,1e3,1e4,1e5,1e6", "--json"])
-    assert len(out["n"]) == 5
+    assert len(out["ns"]) == 5
 
 
 def test_phase_help_lists_only_the_options_phase_takes(capsys):

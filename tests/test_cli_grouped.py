@@ -15,11 +15,12 @@ def test_cli_grouped_json_has_learning_steps_and_widths_per_seed_and_task(capsys
     assert main(["grouped", "--objective", "grouped", *SMALL, "--threshold", "0.69",
                  "--start-level", "0.72", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    print({k: out[k] for k in ("learning_steps", "widths", "tasks")})
-    assert out["tasks"] == 2
-    assert len(out["learning_steps"]) == 2 and all(len(r) == 2 for r in out["learning_steps"])
-    assert len(out["widths"]) == 2 and all(len(r) == 2 for r in out["widths"])
-    for row_l, row_w in zip(out["learning_steps"], out["widths"]):
+    times = out["times"]            # CapabilityResult.as_dict(): LearningTimes fields
+    print({k: times[k] for k in ("learning_step", "width")}, out["num_groups"])
+    assert out["num_groups"] == 2
+    assert len(times["learning_step"]) == 2 and all(len(r) == 2 for r in times["learning_step"])
+    assert len(times["width"]) == 2 and all(len(r) == 2 for r in times["width"])
+    for row_l, row_w in zip(times["learning_step"], times["width"]):
         for ls, w in zip(row_l, row_w):
             assert (ls is None) == (w is None)  # null where a task was not learned
             assert ls is None or (0 <= ls <= 60 and 0 <= w <= ls)

@@ -20,7 +20,10 @@ def test_llc_json_has_the_documented_keys(capsys):
         assert key in out
     for key in ("rhat", "drift", "negative", "diverged"):
         assert key in out["diagnostics"]
-    assert out["lambda"] == 0.25 and out["sampler"] == "sgnht" and out["at"] == "true"
+    assert out["lambda"] == 0.25 and out["settings"]["sampler"] == "sgnht" and out["at"] == "true"
+    # one spelling per field: the JSON is LLCResult.as_dict() plus the command's extras
+    assert out["settings"]["num_chains"] == 4 and "chains" not in out and "sampler" not in out
+    assert out["seed"] == 3 and out["model"].startswith("normal_crossing")
     assert abs(out["llc_mean"] / 0.25 - 1) < 0.2
 
 
@@ -33,7 +36,8 @@ def test_llc_dln_out_of_the_box(capsys):
           f"(theory {out['lambda']}; one temperature: {out['llc_by_nbeta']}), "
           f"{out['draws_per_second']:,.0f} steps/s, {out['seconds']:.1f} s")
     assert out["lambda"] == 6.0 and out["at"] == "trained" and out["warnings"] == []
-    assert out["estimator"] == "temperature-slope" and out["sampler"] == "mala"
+    assert out["estimator"] == "temperature-slope" and out["settings"]["sampler"] == "mala"
+    assert out["settings"]["nbeta_factors"] == [0.5, 1.0, 2.0]
     assert abs(out["llc_mean"] / 6.0 - 1) < 0.05
 
 

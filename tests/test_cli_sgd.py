@@ -17,18 +17,20 @@ def _json(capsys, argv):
 def test_cli_sgd_json_has_fractions_masses_divergence_and_time(capsys):
     out = _json(capsys, ["sgd", "--model", "two-basins-2d", "--n", "1e4", "--seeds", "200",
                          "--steps", "300", "--lr", "0.05"])
-    print({k: out[k] for k in ("final_region_fractions", "posterior_region_masses", "diverged",
-                               "seconds")})
+    print({k: out[k] for k in ("final_region_fractions", "posterior_region_masses",
+                               "num_diverged", "seconds")})
     fr = out["final_region_fractions"]
     assert set(fr) == {"singular", "regular", "none", "diverged"}
     assert sum(fr.values()) == pytest.approx(1.0)
     assert out["posterior_region_masses"]["regular"] > 0.99  # n = 1e4 is past the switch
     assert fr["singular"] > 0.5  # ... while most SGD runs stay in the singular basin
-    assert out["diverged"] == 0 and out["seconds"] > 0
+    assert out["num_diverged"] == 0 and out["seconds"] > 0
+    assert out["settings"]["num_seeds"] == 200 and out["settings"]["lr"] == 0.05
+    assert "seeds" not in out and len(out["diverged"]) == 200
     # too large a step size: every run diverges, and the count says so
     out = _json(capsys, ["sgd", "--model", "quadratic", "--seeds", "8", "--steps", "200",
                          "--lr", "2.0"])
-    assert out["diverged"] == 8 and out["final_region_fractions"]["diverged"] == 1.0
+    assert out["num_diverged"] == 8 and out["final_region_fractions"]["diverged"] == 1.0
 
 
 def test_cli_sgd_on_tms_data_model(capsys):
@@ -52,6 +54,9 @@ def test_cli_tms_table_and_critical_n(capsys):
     assert out["critical_n_predicted"] == pytest.approx(445, rel=0.02)
     assert out["transition"] == "5 -> 6" and out["posterior_occupancy"] is not None
     assert "hull_5" in out["posterior_occupancy"] and "critical_n_measured_hull" in out
+    occ = out["posterior_occupancy"]        # RegionOccupancy.as_dict(): its own field names
+    assert set(occ["occupancy"]) >= {"5", "6"} and len(occ["ns"]) == len(occ["hull_5"])
+    assert "draws" not in occ and "swap_acceptance" in occ
 
 
 @pytest.mark.parametrize("argv,msg", [

@@ -24,8 +24,9 @@ NBETA = N / math.log(N)
 def _report(label, r, ref):
     rel = r.llc_mean / ref - 1
     print(f"{label}: λ̂ = {r.llc_mean:.4f} ± {r.llc_std:.4f}, reference {ref:.4f} ({rel:+.1%}), "
-          f"{r.num_chains}×{r.num_draws} draws, {r.sampler} ε={r.step_size:g} "
-          f"γ={r.localization:g}, {r.draws_per_second:,.0f} steps/s")
+          f"{r.settings['num_chains']}×{r.settings['num_draws']} draws, {r.settings['sampler']} "
+          f"ε={r.settings['step_size']:g} γ={r.settings['localization']:g}, "
+          f"{r.draws_per_second:,.0f} steps/s")
     return rel
 
 
@@ -151,7 +152,7 @@ def test_temperature_slope_is_exact_for_a_regular_model_even_away_from_the_minim
     _report("linear regression d=3 at w* ≠ ŵ, temperature slope", slope, 1.5)
     assert plain.llc_mean < 1.5 - 0.5                               # visibly shifted
     assert abs(slope.llc_mean - 1.5) < 4 * slope.llc_std + 0.03
-    assert slope.nbeta_factors == (0.5, 1.0, 2.0) and slope.llc_by_nbeta.shape == (3,)
+    assert slope.settings["nbeta_factors"] == (0.5, 1.0, 2.0) and slope.llc_by_nbeta.shape == (3,)
     assert slope.as_dict()["estimator"] == "temperature-slope"
     assert "temperature slope" in slope.summary()
 
@@ -264,7 +265,7 @@ def test_result_fields_and_json():
     assert r.loss_trace.shape == (2, 100) and r.burnin_trace.shape == (2, 20)
     assert shared.loss_trace.shape == (2, 100) and not np.allclose(shared.loss_trace,
                                                                    r.loss_trace)
-    assert r.llc_per_chain.shape == (2,) and r.batch_size == 100
+    assert r.llc_per_chain.shape == (2,) and r.settings["batch_size"] == 100
     assert r.draws_per_second > 0 and r.seconds >= r.sampling_seconds
     json.dumps(r.as_dict())
     assert "λ̂" in r.summary()

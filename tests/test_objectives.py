@@ -188,7 +188,7 @@ def test_learning_times_and_widths_on_synthetic_curves():
         assert lt.width[j] == 10 * np.ceil(t_learn / 10) - 10 * np.ceil(t_start / 10)
     assert np.isnan(lt.learning_step[2]) and np.isnan(lt.width[2]) and not lt.learned[2]
     d = lt.as_dict()
-    assert d["learning_steps"][2] is None and d["widths"][0] == lt.width[0]
+    assert d["learning_step"][2] is None and d["width"][0] == lt.width[0]
     two = learning_times(traces[None, :2], steps, threshold=0.1, start_level=0.6)
     assert two.spread()[0] == lt.learning_step[1] - lt.learning_step[0]
     assert np.isnan(lt.spread())  # one never learned: the span is unknown
@@ -208,4 +208,5 @@ def test_train_capabilities_aggregate_is_frequency_weighted_task_loss():
     ev = model.extra["sample_balanced"](jax.random.key(9), 50)
     assert isinstance(ev, Data) and list(np.bincount(model.extra["groups"](ev))) == [50, 50]
     d = res.as_dict()
-    assert {"learning_steps", "widths", "tasks", "settings"} <= set(d) and d["tasks"] == 2
+    assert {"times", "aggregate_times", "num_groups", "settings"} <= set(d)
+    assert d["num_groups"] == 2 and len(d["times"]["learning_step"]) == 2

@@ -131,7 +131,7 @@ def test_compare_sgd_fractions_beside_exact_posterior_masses(basins):
     for k in ("singular", "regular"):
         assert np.all(cmp.sgd_fractions[k] == cmp.sgd_fractions[k][0])
     assert cmp.sgd_fractions["singular"][0] > 0.5
-    assert set(cmp.as_dict()["final_region_fractions"]) == {"singular", "regular", "none",
+    assert set(cmp.as_dict()["sgd_fractions"]) == {"singular", "regular", "none",
                                                             "diverged"}
 
 

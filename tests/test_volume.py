@@ -5,6 +5,7 @@ volumes are P(Π|w_i|^{k_i'} < δ) = t Σ_{k<m} log(1/t)^k / k!, checked point b
 method is Monte Carlo: its tolerance is stated per test and the run-to-run spread is printed.
 """
 
+import json
 import math
 
 import jax
@@ -145,7 +146,8 @@ def test_result_as_dict_has_the_cli_fields(crossing_2d):
     out = crossing_2d.as_dict()
     for key in ("lambda_hat", "lambda_ci", "m_hat", "lambda", "m", "method", "seconds"):
         assert key in out
-    assert out["method"] == "volume-grid" and len(out["lambda_ci"]) == 2
+    assert out["method"] == "grid" and len(out["lambda_ci"]) == 2
+    json.dumps(out)
     assert slt.volume_scaling is volume_scaling
 
 

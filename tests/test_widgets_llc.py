@@ -26,7 +26,8 @@ def test_step_size_move_reruns_the_estimator(explorer):
           f"{direct.llc_mean:.4f}; calibration recommends {explorer.calibration.recommended}; "
           f"update {explorer.last_seconds:.3f} s")
     assert bytes(explorer.image.value) != before
-    assert r.step_size == 3e-4 and r.nbeta == 1000.0 and r.num_chains == 4
+    assert r.settings["step_size"] == 3e-4 and r.nbeta == 1000.0 \
+        and r.settings["num_chains"] == 4
     np.testing.assert_array_equal(r.loss_trace, direct.loss_trace)
     assert r.llc_mean == direct.llc_mean
     assert f"{r.llc_mean:.4f}" in explorer.status.value
@@ -64,9 +65,10 @@ def test_rejects_data_models():
 def test_default_view_opens_on_a_setting_that_hits_its_exact_target():
     e = LLCExplorer()
     r = e.result
-    print(f"\ndefault: ε = {r.step_size:g}, γ = {r.localization:g}: λ̂ = {r.llc_mean:.4f} ± "
-          f"{r.llc_std:.4f}, exact target {e.target:.4f}; calibration passed: "
-          f"{e.calibration.passed}")
-    assert (r.step_size, r.localization, r.nbeta) == (3e-4, 1.0, 1000.0)
+    print(f"\ndefault: ε = {r.settings['step_size']:g}, γ = {r.settings['localization']:g}: "
+          f"λ̂ = {r.llc_mean:.4f} ± {r.llc_std:.4f}, exact target {e.target:.4f}; "
+          f"calibration passed: {e.calibration.passed}")
+    st = r.settings
+    assert (st["step_size"], st["localization"], r.nbeta) == (3e-4, 1.0, 1000.0)
     assert abs(r.llc_mean / e.target - 1) < 0.1 and not r.warnings
     assert "exact target" in e.status.value

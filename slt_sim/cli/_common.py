@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
 import numpy as np
 
 from .. import _validate as v
 from .. import models
+from .._results import plain
 
 MODEL_NAMES = ("normal-crossing", "quadratic", "polynomial", "two-basins-1d", "two-basins-2d",
                "rrr", "dln", "tanh")
@@ -105,24 +105,10 @@ def parse_numbers(name: str, text: str) -> np.ndarray:
     return v.as_float_array(name, out)
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(x) for k, x in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(x) for x in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if hasattr(obj, "item") and np.ndim(obj) == 0:
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def emit(result: dict, as_json: bool, table: str | None = None) -> None:
     """Print ``result`` as JSON (``--json``) or as the human-readable ``table``."""
     if as_json:
-        json.dump(_jsonable(result), sys.stdout, indent=2)
+        json.dump(plain(result), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(table if table is not None else json.dumps(_jsonable(result), indent=2))
+        print(table if table is not None else json.dumps(plain(result), indent=2))

@@ -105,42 +105,32 @@ def run(args) -> int:
     seed = v.as_int("--seed", args.seed, lo=0)
     nk = v.as_int("--llc-checkpoints", args.llc_checkpoints, lo=1)
     run_ = gk.train_grokking(p, frac, seed, random_labels=[False, True], grid=False, **common)
-    out = {"p": p, "train_frac": frac, "seed": seed, "n_train": int(run_.n_train[0]),
-           "train_acc": float(run_.train_acc[0, -1]), "test_acc": float(run_.test_acc[0, -1]),
-           "grok_step": _int(run_.grok_step()[0]), "memorise_step": _int(run_.memorise_step()[0]),
-           "random_labels_train_acc": float(run_.train_acc[1, -1]),
-           "random_labels_test_acc": float(run_.test_acc[1, -1]),
-           "curves": {"steps": run_.steps.tolist(), "train_acc": run_.train_acc[0].tolist(),
-                      "test_acc": run_.test_acc[0].tolist(),
-                      "train_loss": run_.train_loss[0].tolist(),
-                      "test_loss": run_.test_loss[0].tolist()},
-           "llc": [], "llc_peak": None, "llc_peak_step": None, "llc_final": None,
-           "llc_random_labels": None, "llc_random_labels_std": None,
-           "settings": dict(run_.settings, llc=None if args.no_llc else settings),
-           "seconds": run_.seconds}
+    # GrokkingRun.as_dict() (run 0: the true labels, run 1: random labels), with the command's
+    # LLC settings added to its settings; the LLCTrajectory of run 0 and the λ̂ of the
+    # random-label memoriser, each with its own field names
+    out = {**run_.as_dict(), "llc": None, "llc_random_labels": None}
+    out["settings"] = dict(out["settings"], llc=None if args.no_llc else settings)
+    traj = None
     if not args.no_llc:
         K = len(run_.steps)
         ks = list(range(max(0, K - nk), K))
         traj = gk.grokking_llc(run_, 0, key=jax.random.fold_in(key, 1), checkpoints=ks,
                                settings=settings)
         lam, se, _ = gk.point_llc(run_, 1, key=jax.random.fold_in(key, 2), settings=settings)
-        peak = int(np.argmax(traj.llc_mean))
-        out.update(llc=[{"step": int(s), "llc_mean": float(m), "llc_std": float(d)}
-                        for s, m, d in zip(traj.steps, traj.llc_mean, traj.llc_std)],
-                   llc_peak=float(traj.llc_mean[peak]), llc_peak_step=int(traj.steps[peak]),
-                   llc_final=float(traj.llc_mean[-1]), llc_random_labels=lam,
-                   llc_random_labels_std=se, nbeta=traj.nbeta)
-    lines = [f"modular addition p = {p}, training fraction {frac:g} (n = {out['n_train']}), "
+        out.update(llc=traj.as_dict(), llc_random_labels={"llc_mean": lam, "llc_std": se})
+    grok, mem = _int(run_.grok_step()[0]), _int(run_.memorise_step()[0])
+    lines = [f"modular addition p = {p}, training fraction {frac:g} (n = {int(run_.n_train[0])}), "
              f"seed {seed}",
-             f"final train accuracy {out['train_acc']:.3f}, test accuracy {out['test_acc']:.3f}; "
-             f"train acc ≥ 0.9 at step {_step(out['memorise_step'])}, test acc ≥ 0.9 at step "
-             f"{_step(out['grok_step'])}"]
-    if out["llc"]:
+             f"final train accuracy {run_.train_acc[0, -1]:.3f}, test accuracy "
+             f"{run_.test_acc[0, -1]:.3f}; train acc ≥ 0.9 at step {_step(mem)}, test acc ≥ 0.9 "
+             f"at step {_step(grok)}"]
+    if traj is not None:
+        peak = int(np.argmax(traj.llc_mean))
         lines.append(f"{'step':>7} {'λ̂':>9} {'s.e.':>7}")
-        lines += [f"{r['step']:7d} {r['llc_mean']:9.2f} {r['llc_std']:7.2f}" for r in out["llc"]]
-        lines.append(f"λ̂ peak {out['llc_peak']:.2f} (step {out['llc_peak_step']}), final "
-                     f"{out['llc_final']:.2f}; random-label memoriser "
-                     f"{out['llc_random_labels']:.2f} ± {out['llc_random_labels_std']:.2f}")
+        lines += [f"{int(s):7d} {m:9.2f} {d:7.2f}"
+                  for s, m, d in zip(traj.steps, traj.llc_mean, traj.llc_std)]
+        lines.append(f"λ̂ peak {traj.llc_mean[peak]:.2f} (step {int(traj.steps[peak])}), final "
+                     f"{traj.llc_mean[-1]:.2f}; random-label memoriser {lam:.2f} ± {se:.2f}")
     emit(out, args.json, "\n".join(lines))
     return 0
 

@@ -69,8 +69,9 @@ def run(args) -> int:
              + ", ".join(f"{p:.3f}" for p in res.group_weights),
              f"learning step (first checkpoint with task loss ≤ {thr:g}) / width "
              f"(steps from loss ≤ {start:g}); '—' = not learned"]
-    for s, (ls, ws) in enumerate(zip(out["learning_steps"], out["widths"])):
-        cells = ["—" if a is None else f"{a}/{b}" for a, b in zip(ls, ws)]
+    times = out["times"]
+    for s, (ls, ws) in enumerate(zip(times["learning_step"], times["width"])):
+        cells = ["—" if a is None else f"{a:.0f}/{b:.0f}" for a, b in zip(ls, ws)]
         lines.append(f"seed {s}: " + "  ".join(f"{c:>11}" for c in cells))
     emit(out, args.json, "\n".join(lines))
     return 0

@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                              "(slt_sim.measure.volume is missing)") from None
         r = volume_scaling(model, key=key)
         lam_hat, ci, m_hat = float(r.lam_hat), [float(x) for x in r.lam_ci], r.m_hat
-        extra["volume_method"] = getattr(r, "method", None)
+        extra["volume_method"] = r.method
     elif args.method == "free-energy":
         ns = _sweep(args, n, 5 if model.dim <= 3 else 3)
         free_energy_lambda = None
@@ -148,17 +148,14 @@ def run(args: argparse.Namespace) -> int:
             kw = {} if model.is_potential else {"key": key}
             r = free_energy_lambda(model, ns, **kw)
             lam_hat, ci = float(r.lam_hat), [float(x) for x in r.lam_ci]
-            m_hat = getattr(r, "m_hat", None)
+            m_hat = r.m_hat
             extra["route"] = "exact quadrature"
-            extra["warnings"] = list(r.warnings)
         else:
-            lam_hat, ci, m_hat = _thermo(model, ns, key, multiplicity, nuts, extra)
+            r, lam_hat, ci, m_hat = _thermo(model, ns, key, multiplicity, nuts, extra)
             extra["route"] = "thermodynamic integration (d > 3 or exact engine unavailable)"
-        extra["ns"] = [float(x) for x in ns]
     elif args.method == "thermo":
         ns = _sweep(args, n, 3)
-        lam_hat, ci, m_hat = _thermo(model, ns, key, multiplicity, nuts, extra)
-        extra["ns"] = [float(x) for x in ns]
+        r, lam_hat, ci, m_hat = _thermo(model, ns, key, multiplicity, nuts, extra)
     else:
         from ..measure.wbic_lambda import multi_temperature_lambda
 
@@ -176,12 +173,12 @@ def run(args: argparse.Namespace) -> int:
                                      max_tree_depth=depth, progress=progress, **nuts)
         lam_hat, ci = r.lam_hat, list(r.lam_ci)
         m_hat = multiplicity if str(args.multiplicity) == "volume" else None
-        extra.update(n=n, betas=[float(b) for b in r.betas], multiplicity=multiplicity,
-                     rhat_max=r.rhat_max, divergences=r.divergences, max_tree_depth=depth,
-                     tree_steps=r.tree_steps, chain_method=r.chain_method)
+        extra.update(max_tree_depth=depth)
     lam, m = _theory(model)
     extra.pop("m_from_volume")
-    result = {"lambda_hat": lam_hat, "lambda_ci": ci,
+    # the estimator's own result (its field names; λ spelled "lambda"), then what the command
+    # adds: the model, the method, theory's λ and m, the chosen m̂ and the total wall time
+    result = {**r.as_dict(), "lambda_hat": lam_hat, "lambda_ci": ci,
               "m_hat": None if m_hat is None else int(m_hat), "lambda": lam, "m": m,
               "method": args.method, "model": model.name,
               "seconds": time.perf_counter() - t0, **extra}
@@ -190,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
              f"  m̂ = {'-' if m_hat is None else m_hat}  ({args.method})\n"
              f"theory: λ = {theory_text(lam)}  m = {theory_text(m)}"
              f"   [{result['seconds']:.1f} s]"
-             + "".join(f"\nwarning: {w}" for w in extra.get("warnings", ())))
+             + "".join(f"\nwarning: {w}" for w in result.get("warnings", ())))
     emit(result, args.json, table)
     return 0
 
@@ -200,5 +197,4 @@ def _thermo(model, ns, key, multiplicity, nuts, extra):
 
     ns_arg = ns if model.is_potential else np.round(ns)
     r = thermo_lambda(model, ns_arg, key=key, multiplicity=multiplicity, **nuts)
-    extra["multiplicity"] = multiplicity
-    return r.lam_hat, list(r.lam_ci), (multiplicity if extra.get("m_from_volume") else None)
+    return r, r.lam_hat, list(r.lam_ci), (multiplicity if extra.get("m_from_volume") else None)

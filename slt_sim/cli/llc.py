@@ -18,10 +18,12 @@ true`` uses w0 itself (with one temperature that lowers λ̂ by β·n(L_n(w0) �
 from __future__ import annotations
 
 import argparse
+import warnings
 
 import jax
 
 from .. import theory
+from .._warnings import SLTSimWarning
 from ..dynamics.minimize import train_to_minimum
 from ..measure.calibrate import calibrate_llc
 from ..measure.llc import estimate_llc
@@ -122,11 +124,15 @@ def run(args: argparse.Namespace) -> int:
     lam = _theory_lambda(args, model)
 
     if args.calibrate:
-        cal = calibrate_llc(model, w_star, step_sizes=parse_numbers("--step-sizes",
-                                                                    args.step_sizes),
-                            localizations=parse_numbers("--localizations", args.localizations),
-                            **common)
-        out = {"model": model.name, "lambda": lam, "at": at, **cal.as_dict()}
+        with warnings.catch_warnings():     # printed with the table / in the JSON instead
+            warnings.simplefilter("ignore", SLTSimWarning)
+            cal = calibrate_llc(model, w_star, step_sizes=parse_numbers("--step-sizes",
+                                                                        args.step_sizes),
+                                localizations=parse_numbers("--localizations",
+                                                            args.localizations),
+                                **common)
+        out = {"model": model.name, "at": at, "seed": args.seed, "lambda": lam, "m": model.m,
+               **cal.as_dict()}
         emit(out, args.json, f"{model.name}, w* = {at} parameter, theory λ = {theory_text(lam)}\n"
                              + cal.table())
         return 0
@@ -134,21 +140,16 @@ def run(args: argparse.Namespace) -> int:
     factors_text = args.nbeta_factors or defaults.get("nbeta_factors", "none")
     factors = None if factors_text.strip().lower() == "none" else \
         parse_numbers("--nbeta-factors", factors_text)
-    r = estimate_llc(model, w_star, nbeta_factors=factors,
-                     step_size=args.step_size if args.step_size is not None
-                     else defaults["step_size"],
-                     localization=args.localization if args.localization is not None
-                     else defaults["localization"], **common)
-    out = {"llc_mean": r.llc_mean, "llc_std": r.llc_std, "lambda": lam, "m": model.m,
-           "seconds": r.seconds, "draws_per_second": r.draws_per_second,
-           "diagnostics": r.diagnostics, "warnings": list(r.warnings),
-           "llc_per_chain": r.llc_per_chain, "model": model.name, "at": at, "n": r.n,
-           "nbeta": r.nbeta, "sampler": r.sampler, "step_size": r.step_size,
-           "localization": r.localization, "chains": r.num_chains, "draws": r.num_draws,
-           "burnin": r.num_burnin, "batch_size": r.batch_size, "seed": args.seed,
-           "acceptance_rate": r.acceptance_rate, "devices": r.devices}
-    summary = r.as_dict()
-    out.update({k: summary[k] for k in ("estimator", "nbeta_factors", "llc_by_nbeta")})
+    with warnings.catch_warnings():         # printed in the summary / the JSON instead
+        warnings.simplefilter("ignore", SLTSimWarning)
+        r = estimate_llc(model, w_star, nbeta_factors=factors,
+                         step_size=args.step_size if args.step_size is not None
+                         else defaults["step_size"],
+                         localization=args.localization if args.localization is not None
+                         else defaults["localization"], **common)
+    # the result's own fields, plus what the command adds: model, w*, seed and theory (λ, m)
+    out = {"model": model.name, "at": at, "seed": args.seed, "lambda": lam, "m": model.m,
+           **r.as_dict()}
     theory_line = f"theory λ = {theory_text(lam)}" + (
         "" if lam is None else f" (λ̂/λ − 1 = {r.llc_mean / lam - 1:+.1%})")
     emit(out, args.json, f"{model.name}, w* = {at} parameter\n{r.summary()}\n{theory_line}")

@@ -67,10 +67,10 @@ def run(args) -> int:
         post = exact_posterior(model, [n], key=jax.random.fold_in(key, 1))
         masses = {k: float(x[0]) for k, x in post.region_masses.items()}
     fractions = res.final_region_fractions()
-    out = {"model": model.name, "n": n, "seeds": res.num_seeds, "steps": args.steps,
-           "lr": args.lr, "optimizer": args.optimizer, "batch_size": args.batch_size,
-           "final_region_fractions": fractions, "posterior_region_masses": masses,
-           "diverged": res.num_diverged, "seconds": time.perf_counter() - t0}
+    # SGDResult.as_dict() (settings, per-seed divergence, final_region_fractions, ...), plus
+    # the command's model, n of the posterior beside it, its masses and the total wall time
+    out = {**res.as_dict(), "model": model.name, "n": n, "posterior_region_masses": masses,
+           "seconds": time.perf_counter() - t0}
     shown = {k: x for k, x in fractions.items() if x > 0 or k in (masses or {})}
     lines = [(f"{model.name}: {res.num_seeds} runs of {args.optimizer} (η = {args.lr:g}, "
               f"{args.steps} steps), {res.num_diverged} diverged, {out['seconds']:.1f} s"),

@@ -76,11 +76,10 @@ def run(args) -> int:
         hull = hull.reshape(occ.draws.shape[:-1])  # (replica, record, rung)
         h_top, h_second = ((hull == k).mean(axis=(0, 1)) for k in (c, c - 1))
         measured_hull = last_crossing(ns, h_top - h_second)
-        occ_out = {"ns": ns.tolist(), top: occ.occupancy[top].tolist(),
-                   second: occ.occupancy[second].tolist(),
-                   f"hull_{top}": h_top.tolist(), f"hull_{second}": h_second.tolist(),
-                   "swap_acceptance_min": float(occ.swap_acceptance.min()),
-                   "settings": occ.settings}
+        # RegionOccupancy.as_dict() (without the draws), plus the fractions of states whose
+        # hull has c and c − 1 vertices (the paper's classifier) per rung
+        occ_out = {**occ.as_dict(), f"hull_{top}": h_top.tolist(),
+                   f"hull_{second}": h_second.tolist()}
     setting = {"likelihood": args.likelihood, "sigma": sigma if args.likelihood == "gaussian"
                else None, "likelihood_scale": scale, "loss": "population (closed form)",
                "prior": "N(0, I)", "sampler": "replica exchange over n (MALA + swaps)",

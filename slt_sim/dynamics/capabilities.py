@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from .._results import fields_dict, plain
 from ..models.base import Model
 from .objectives import Objective, group_means, objective_by_name
 from .sgd import SGDResult, train_sgd
@@ -63,17 +64,14 @@ class CapabilityResult:
         return int(self.group_loss.shape[-1])
 
     def as_dict(self) -> dict:
-        t = self.times.as_dict()
-        a = self.aggregate_times.as_dict()
-        return {"learning_steps": t["learning_steps"], "widths": t["widths"],
-                "tasks": self.num_groups,
-                "learned_fraction": float(np.mean(self.times.learned)),
-                "spread": [None if not np.isfinite(x) else float(x)
-                           for x in self.times.spread()],
-                "aggregate_learning_steps": a["learning_steps"], "aggregate_widths": a["widths"],
-                "final_group_loss": self.group_loss[:, -1].tolist(),
-                "diverged": int(np.sum(self.diverged)), "settings": dict(self.settings),
-                "seconds": self.seconds}
+        """The fields as plain Python (for JSON; ``times`` and ``aggregate_times`` through
+        :meth:`LearningTimes.as_dict`) plus ``num_groups``, ``learned_fraction`` (of seeds ×
+        groups) and ``spread`` (per seed, the span of the groups' learning steps)."""
+        out = fields_dict(self)
+        out.update(num_groups=self.num_groups,
+                   learned_fraction=float(np.mean(self.times.learned)),
+                   spread=plain(self.times.spread()))
+        return out
 
 
 def group_curves(per_sample_fn, params, data, ids, num_groups: int) -> np.ndarray:

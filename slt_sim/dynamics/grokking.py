@@ -44,7 +44,8 @@ import numpy as np
 import optax
 
 from .. import _validate as v
-from .._sharding import batch_sharding
+from .._sharding import batch_sharding, devices_used
+from .._warnings import FitWarning, emit
 from ..models import modular as ma
 from .sgd import checkpoint_steps
 from .training_llc import LLCTrajectory, llc_trajectory
@@ -359,7 +360,7 @@ def train_grokking(p: int = 53, train_fracs: float | Sequence[float] = 0.4,
                 "b2": b2, "num_steps": T, "init_scale": scale,
                 "init": "given" if init is not None else "standard",
                 "chunk": chunk,
-                "devices": 1 if sharding is None else len(sharding.mesh.devices.ravel())}
+                "devices": devices_used(sharding)}
     return GrokkingRun(
         steps=steps, train_frac=np.array([f for f, _, _ in runs]),
         seed=np.array([s for _, s, _ in runs]), random_labels=np.array([r for _, _, r in runs]),
@@ -590,8 +591,7 @@ def critical_dataset_size(p: int = 53, train_fracs: Sequence[float] = (0.1, 0.2,
     f_gen = n * loss_gen + llc_gen * log_n
     f_mem = n * loss_mem + llc_mem * log_n
     predicted = _crossing(fr, -(f_gen - f_mem), 0.0) if free_energy else math.nan
-    for w in notes:
-        warnings.warn(w, stacklevel=2)
+    emit(notes, FitWarning, stacklevel=2)
     settings = dict(run.settings, seeds=seed_list,
                     llc=_llc_settings(llc_settings) if free_energy else None,
                     memoriser="random labels, seed " + str(seed_list[0]),

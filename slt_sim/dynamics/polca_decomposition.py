@@ -62,7 +62,6 @@ examples) and their harmonic mean F1.
 from __future__ import annotations
 
 import time
-import warnings as _warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +71,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from .._warnings import TrainingWarning, emit
 from ..models.base import Data, Model
 
 METHODS = ("polca", "first_order", "raw_loss")
@@ -584,8 +584,7 @@ def polca(model_or_loss: Model | Callable, params, data: Data, *, steps=None,
     if scores["polca"]["num_clusters"] == 0 and kept["polca"].size:
         notes.append("HDBSCAN found no POLCA cluster (all noise): lower min_cluster_size or "
                      "decompose more examples")
-    for note in notes:
-        _warnings.warn(note, stacklevel=2)
+    emit(notes, TrainingWarning, stacklevel=2)
     settings = {"model": name, "num_checkpoints": K1, "num_examples": N, "samples": data.n,
                 "basis_samples": bdata.n, "basis_checkpoint_steps": s[idx].tolist(),
                 "vectors_per_checkpoint": k, "min_cluster_size": mcs,

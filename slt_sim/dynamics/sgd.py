@@ -32,7 +32,8 @@ import numpy as np
 import optax
 
 from .. import _validate as v
-from .._sharding import batch_sharding
+from .._results import fields_dict
+from .._sharding import devices_used, seed_sharding
 from ..models.base import Data, Model
 
 #: fold_in stream of the data set shared by all seeds (seeds use streams 0 .. S − 1)
@@ -113,6 +114,15 @@ class SGDResult:
     def final_region_fractions(self) -> dict[str, float]:
         """Fraction of runs ending in each region (plus ``"none"``, ``"diverged"``); sums to 1."""
         return {k: float(x[-1]) for k, x in self.region_fractions().items()}
+
+    def as_dict(self, params: bool = False) -> dict:
+        """The fields as plain Python (for JSON) plus ``num_seeds``, ``num_diverged`` and
+        ``final_region_fractions``; ``params=True`` keeps the checkpoint parameters and the
+        shared data (left out by default: seeds × checkpoints × d numbers)."""
+        out = fields_dict(self, skip=() if params else ("params", "data"))
+        out.update(num_seeds=self.num_seeds, num_diverged=self.num_diverged,
+                   final_region_fractions=self.final_region_fractions())
+        return out
 
 
 # ----------------------------------------------------------------------------- objectives
@@ -471,7 +481,7 @@ def train_sgd(model_or_loss: Model | Callable,
     settings = {"optimizer": opt_name, "lr": lr_value, "num_steps": T, "num_seeds": S, "n": n,
                 "batch_size": batch_size, "data_per_seed": per_seed, "init": init_mode,
                 "init_noise": jitter, "gradient_noise": noise,
-                "devices": 1 if sharding is None else len(sharding.mesh.devices.ravel()),
+                "devices": devices_used(sharding),
                 "model": getattr(model_or_loss, "name", getattr(model_or_loss, "__name__", "loss")),
                 "objective": "mean" if train_objective is None else dict(train_objective.settings)}
     return SGDResult(steps=steps, params=params, loss=loss, population_loss=pop, region=region,
@@ -481,11 +491,6 @@ def train_sgd(model_or_loss: Model | Callable,
 
 
 # ----------------------------------------------------------------------------- helpers
-def seed_sharding(num_seeds: int, devices=None):
-    """Sharding of the leading seed axis over devices (see ``_sharding.batch_sharding``)."""
-    return batch_sharding(num_seeds, "seed", devices)
-
-
 @functools.lru_cache(maxsize=32)       # objectives kept (least recently used dropped)
 def _objective_for(model: Model) -> _Objective:
     """One objective per Model object, so repeated calls hit the compile cache."""

@@ -25,6 +25,7 @@ import optax
 
 from .. import _validate as v
 from .. import theory
+from .._results import fields_dict
 from ..models.base import Model
 from .sgd import SGDResult, train_sgd
 
@@ -69,14 +70,12 @@ class SGDvsBayes:
             rows.append(row + f"{self.sgd_fractions['diverged'][i]:10.3f}")
         return "\n".join(rows)
 
-    def as_dict(self) -> dict:
-        return {"model": self.model_name, "ns": self.ns.tolist(),
-                "final_region_fractions": {k: x.tolist() for k, x in self.sgd_fractions.items()},
-                "posterior_region_masses": None if self.posterior_masses is None else
-                {k: x.tolist() for k, x in self.posterior_masses.items()},
-                "predicted_critical_n": self.predicted_critical_n,
-                "diverged": [int(r.num_diverged) for r in self.runs],
-                "settings": self.settings, "seconds": self.seconds}
+    def as_dict(self, runs: bool = False) -> dict:
+        """The fields as plain Python (for JSON) plus ``num_diverged`` per n; ``runs=True``
+        keeps the SGD results (each through :meth:`SGDResult.as_dict`)."""
+        out = fields_dict(self, skip=() if runs else ("runs",))
+        out["num_diverged"] = [int(r.num_diverged) for r in self.runs]
+        return out
 
 
 def compare(model: Model, ns, optimizer: str | optax.GradientTransformation = "sgd", *, key,

@@ -6,9 +6,12 @@ At each checkpoint w_k of a run the LLC estimator of :func:`slt_sim.estimate_llc
 
 with the same sampler, step size ε, localisation γ and nβ (default n / log n) for every
 checkpoint, so that a drop of the loss can be read against a change of λ̂. All checkpoints run at
-once: the chains of every checkpoint are one ``vmap`` over (checkpoint, chain). Defaults are the
-calibrated settings of the LLC module (docs/llc.md); away from a critical point (mid-drop) the
-estimate is not an LLC of anything and is reported as it comes.
+once: the chains of every checkpoint are one ``vmap`` over (checkpoint, chain). Each checkpoint's
+traces go through the same diagnostics as :func:`~slt_sim.estimate_llc` (divergent chains are
+left out of λ̂; R-hat, drift, sign), whose warnings the trajectory carries and issues as
+:class:`~slt_sim.LLCWarning`. Defaults are the calibrated settings of the LLC module
+(docs/llc.md); away from a critical point (mid-drop) the estimate is not an LLC of anything and
+is reported as it comes.
 """
 
 from __future__ import annotations
@@ -24,23 +27,32 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
-from ..measure import llc as _llc
+from .._results import AsDict
+from .._warnings import LLCWarning, emit
+from ..measure import _diagnostics as diag
+from ..measure import _llc_engine as engine
 from ..models.base import Model
 from .sgd import SGDResult
 
 
 @dataclass(frozen=True)
-class LLCTrajectory:
+class LLCTrajectory(AsDict):
     """λ̂ at the checkpoints of one run.
 
     Attributes:
       steps: training steps of the checkpoints, (K,).
-      llc_mean: λ̂ per checkpoint (mean over chains), (K,).
-      llc_std: its standard error (std over chains / √chains), (K,).
-      llc_per_chain: (K, chains).
+      llc_mean: λ̂ per checkpoint (mean over the chains that did not diverge), (K,).
+      llc_std: its standard error (std over those chains / √chains), (K,).
+      llc_per_chain: (K, chains), every chain.
       init_loss: L_n(w_k) on the full data, (K,).
       nbeta, n: nβ and the data count used.
       settings: sampler, step size, localisation, chains, draws, burn-in, batch size.
+      diagnostics: per checkpoint, the numbers behind the warnings (as
+        :attr:`~slt_sim.LLCResult.diagnostics`).
+      checkpoint_warnings: per checkpoint, the warnings of :func:`~slt_sim.estimate_llc`'s
+        diagnostics.
+      warnings: all of them, each prefixed with its checkpoint's step (also issued as
+        :class:`~slt_sim.LLCWarning`).
       seconds: wall time.
     """
 
@@ -52,13 +64,16 @@ class LLCTrajectory:
     nbeta: float
     n: int
     settings: dict[str, Any] = field(default_factory=dict)
+    diagnostics: tuple[dict, ...] = ()
+    checkpoint_warnings: tuple[tuple[str, ...], ...] = ()
+    warnings: tuple[str, ...] = ()
     seconds: float = 0.0
 
 
 @functools.lru_cache(maxsize=16)
 def _vectorised(loss_fn: Callable, sampler: str, options: tuple, num_burnin: int,
                 num_draws: int, batch_size: int | None):
-    run = _llc.chains_fn(loss_fn, sampler, options, num_burnin, num_draws, batch_size)
+    run = engine.chains_fn(loss_fn, sampler, options, num_burnin, num_draws, batch_size)
     # run(keys, batch_key, w_star, data, mask, ε, γ, nβ): vmap over (checkpoint keys, w_star)
     many = jax.vmap(run, in_axes=(0, None, 0, None, None, None, None, None))
     init = jax.vmap(loss_fn, in_axes=(0, None))
@@ -68,10 +83,10 @@ def _vectorised(loss_fn: Callable, sampler: str, options: tuple, num_burnin: int
 def llc_trajectory(model_or_loss: Model | Callable, run: SGDResult | Any, *, key,
                    seed: int = 0, checkpoints: Sequence[int] | None = None, data=None,
                    n: int | None = None, sampler: str = "sgld", num_chains: int = 4,
-                   num_draws: int = _llc.DEFAULT_NUM_DRAWS,
-                   num_burnin: int = _llc.DEFAULT_NUM_BURNIN,
-                   step_size: float = _llc.DEFAULT_STEP_SIZE,
-                   localization: float = _llc.DEFAULT_LOCALIZATION, nbeta: float | None = None,
+                   num_draws: int = engine.DEFAULT_NUM_DRAWS,
+                   num_burnin: int = engine.DEFAULT_NUM_BURNIN,
+                   step_size: float = engine.DEFAULT_STEP_SIZE,
+                   localization: float = engine.DEFAULT_LOCALIZATION, nbeta: float | None = None,
                    batch_size: int | None = None) -> LLCTrajectory:
     r"""λ̂ (local learning coefficient) at every checkpoint of one SGD run.
 
@@ -118,23 +133,31 @@ def llc_trajectory(model_or_loss: Model | Callable, run: SGDResult | Any, *, key
     eps = v.as_float("step_size", step_size, lo=0.0, lo_open=True)
     gamma = v.as_float("localization", localization, lo=0.0)
     first = jax.tree_util.tree_map(lambda x: x[0], params)
-    prob = _llc.prepare(model_or_loss, first, key=key, data=data, n=n, nbeta=nbeta,
+    prob = engine.prepare(model_or_loss, first, key=key, data=data, n=n, nbeta=nbeta,
                         batch_size=batch_size, sampler=sampler)
     many, init = _vectorised(prob.loss_fn, sampler, (), num_burnin, num_draws, prob.batch_size)
     keys = jax.vmap(lambda k: jax.random.split(jax.random.fold_in(key, k), num_chains))(
         jnp.asarray(idx))
     dtype = jnp.result_type(float)
-    losses, _ = many(keys, None, params, prob.data, None, jnp.asarray(eps, dtype),
-                     jnp.asarray(gamma, dtype), jnp.asarray(prob.nbeta, dtype))
+    losses, acc = many(keys, None, params, prob.data, None, jnp.asarray(eps, dtype),
+                       jnp.asarray(gamma, dtype), jnp.asarray(prob.nbeta, dtype))
     init_loss = np.asarray(init(params, prob.data))
     draws = np.asarray(losses)[:, :, num_burnin:]
-    per_chain = prob.nbeta * (draws.mean(axis=-1) - init_loss[:, None])
+    acc = np.asarray(acc)
+    steps = steps[idx]
+    reports = [diag.diagnose(draws[k], float(init_loss[k]), prob.nbeta, prob.free_parameters,
+                             acceptance=acc[k] if sampler == "mala" else None, step_size=eps,
+                             localization=gamma, sampler=sampler) for k in range(len(idx))]
+    flat = emit([f"checkpoint at step {int(s)}: {w}" for s, rep in zip(steps, reports)
+                 for w in rep.warnings], LLCWarning, stacklevel=2)
     return LLCTrajectory(
-        steps=steps[idx], llc_mean=per_chain.mean(axis=1),
-        llc_std=per_chain.std(axis=1, ddof=1) / np.sqrt(num_chains) if num_chains > 1
-        else np.full(len(idx), np.nan),
-        llc_per_chain=per_chain, init_loss=init_loss, nbeta=prob.nbeta, n=prob.n,
+        steps=steps, llc_mean=np.array([rep.llc_mean for rep in reports]),
+        llc_std=np.array([rep.llc_std for rep in reports]),
+        llc_per_chain=np.stack([rep.llc_per_chain for rep in reports]), init_loss=init_loss,
+        nbeta=prob.nbeta, n=prob.n,
         settings={"sampler": sampler, "step_size": eps, "localization": gamma,
                   "num_chains": num_chains, "num_draws": num_draws, "num_burnin": num_burnin,
                   "batch_size": prob.batch_size},
+        diagnostics=tuple(rep.numbers for rep in reports),
+        checkpoint_warnings=tuple(rep.warnings for rep in reports), warnings=flat,
         seconds=time.perf_counter() - t0)

@@ -37,10 +37,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _validate as v
+from .._results import AsDict, fields_dict
 
 
 @dataclass(frozen=True)
-class Plateau:
+class Plateau(AsDict):
     """A flat stretch of a trace: checkpoints ``start_step``..``end_step`` at ``level`` (mean)."""
 
     start_step: int
@@ -50,7 +51,7 @@ class Plateau:
 
 
 @dataclass(frozen=True)
-class Transition:
+class Transition(AsDict):
     """A change of level between two plateaus.
 
     ``step`` is the checkpoint step of the largest single change between the plateaus;
@@ -138,12 +139,8 @@ class LearningTimes:
                         - np.nanmin(np.where(np.isfinite(ls), ls, np.inf), axis=axis), np.nan)
 
     def as_dict(self) -> dict:
-        def listed(a):
-            return [None if not np.isfinite(x) else int(x) for x in a.ravel()] if a.ndim <= 1 \
-                else [listed(row) for row in a]
-        return {"learning_steps": listed(np.asarray(self.learning_step)),
-                "widths": listed(np.asarray(self.width)), "threshold": self.threshold,
-                "start_level": self.start_level, "settings": dict(self.settings)}
+        """The fields as plain Python (for JSON); a step never reached is null."""
+        return fields_dict(self)
 
 
 def learning_times(traces, steps, *, threshold: float, start_level: float,

@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._warnings import VolumeWarning, emit
 from ._prior_axes import AxisPrior, density, interval_mass
 
 _CHUNK = 512           # lines per kernel call (fixed shape: no recompilation per chunk)
@@ -254,8 +254,8 @@ def line_masses(kfun, dim: int, axis: int, prior: AxisPrior, outer_points: np.nd
                 break
             s_max = min(max(s_max, _pow2(n_change)), len(inner_nodes) - 1)
             c_max = min(max(c_max, _pow2(n_cross)), len(inner_nodes) - 1 + s_max)
-            warnings.warn(f"volume grid: recompiling the line kernel for {s_max} critical points"
-                          f" and {c_max} crossings per line", RuntimeWarning, stacklevel=2)
+            emit(f"volume grid: recompiling the line kernel for {s_max} critical points"
+                 f" and {c_max} crossings per line", VolumeWarning, stacklevel=2)
         out[start:start + b] = np.asarray(res)[:b]
         n = len(inner_nodes)
         stats["evaluations"] += _CHUNK * (2 * n + s_max * (2 * _CRIT_ITERS + 1) + (n + s_max)

@@ -36,7 +36,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,19 +45,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from .._results import fields_dict
+from .._sharding import chain_sharding, shard_keys, to_host
+from .._warnings import CalibrationWarning, emit
 from ..models.base import Model
 from . import _diagnostics as diag
-from . import llc as _llc
+from . import _llc_engine as engine
 
 MIN_ACCEPTANCE = 0.9
 #: a γ whose exact target differs from the unlocalised one by more than this fraction confines
 CONFINEMENT_LIMIT = 0.1
 DEFAULT_STEP_SIZES = (1e-5, 3e-5, 1e-4, 3e-4)
 DEFAULT_LOCALIZATIONS = (0.1, 1.0, 10.0, 100.0)
-
-
-class CalibrationWarning(UserWarning):
-    """Raised (as a warning) when no (ε, γ) setting of a calibration sweep passed its checks."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,9 @@ class CalibrationResult:
       mala_llc: λ̂ from those MALA chains (exact up to Monte Carlo error and mixing; the
         difference llc_mean − mala_llc is the sampler's discretisation/minibatch bias).
       ok: settings passing every check (see the module docstring).
-      warnings: per setting, the plain-language warnings of the estimator.
+      warnings: per setting, the plain-language warnings of the estimator (tuples in the
+        order of ``np.ndindex(len(step_sizes), len(localizations))``); when no setting passes,
+        the failure is also issued as :class:`~slt_sim.CalibrationWarning`.
       reference: the value λ̂ is compared with (per γ for exact quadrature), or None.
       reference_kind: "exact-localized", "theory", "given" or None.
       bias: llc_mean − reference (None without a reference).
@@ -87,7 +87,9 @@ class CalibrationResult:
         prior (no localisation), else None.
       target_shift: per γ, exact localised target / unlocalised − 1 (None without them).
       notes: plain-language remarks on the sweep (why the recommendation, what failed).
-      nbeta, n, sampler, batch_size, num_chains, num_draws, num_burnin: the settings.
+      nbeta, n: nβ and the data count n used.
+      settings: the run settings — ``sampler``, ``num_chains``, ``num_draws``, ``num_burnin``,
+        ``batch_size``, ``mala`` (whether the MALA acceptance was computed).
       seconds: wall time.
     """
 
@@ -110,13 +112,8 @@ class CalibrationResult:
     notes: tuple[str, ...]
     nbeta: float
     n: int
-    sampler: str
-    batch_size: int | None
-    num_chains: int
-    num_draws: int
-    num_burnin: int
+    settings: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
-    extra: dict = field(default_factory=dict)
     reference_unlocalized: float | None = None
     target_shift: np.ndarray | None = None
 
@@ -152,68 +149,13 @@ class CalibrationResult:
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
-        """Plain-Python summary (for JSON)."""
-        def arr(x):
-            return None if x is None else np.asarray(x).tolist()
-        return {
-            "step_sizes": arr(self.step_sizes), "localizations": arr(self.localizations),
-            "llc_mean": arr(self.llc_mean), "llc_std": arr(self.llc_std), "rhat": arr(self.rhat),
-            "drift": arr(self.drift), "diverged": arr(self.diverged),
-            "acceptance": arr(self.acceptance), "mala_llc": arr(self.mala_llc),
-            "ok": arr(self.ok),
-            "reference": arr(self.reference), "reference_kind": self.reference_kind,
-            "bias": arr(self.bias), "passed": self.passed,
-            "recommended": dict(self.recommended) if self.passed else None,
-            "reference_unlocalized": self.reference_unlocalized,
-            "target_shift": arr(self.target_shift),
-            "notes": list(self.notes), "nbeta": self.nbeta, "n": self.n,
-            "sampler": self.sampler, "batch_size": self.batch_size,
-            "num_chains": self.num_chains, "num_draws": self.num_draws,
-            "num_burnin": self.num_burnin, "seconds": self.seconds,
-        }
-
-    def plot(self, ax=None):
-        """λ̂ against ε, one line per γ (with the reference): the calibration picture.
-
-        Larger ε pushes λ̂ up (discretisation error), larger γ pulls it down (confinement);
-        the recommended setting is circled. Returns the matplotlib Figure.
-        """
-        import matplotlib.pyplot as plt
-
-        own_figure = ax is None
-        if own_figure:
-            fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        else:
-            fig = ax.figure
-        colors = plt.cm.viridis(np.linspace(0.0, 0.85, len(self.localizations)))
-        for j, (gam, col) in enumerate(zip(self.localizations, colors)):
-            ax.errorbar(self.step_sizes, self.llc_mean[:, j], yerr=2 * self.llc_std[:, j],
-                        marker="o", color=col, capsize=3, label=f"γ = {gam:g}")
-            bad = ~self.ok[:, j]
-            ax.plot(self.step_sizes[bad], self.llc_mean[bad, j], "x", color="crimson", ms=9)
-            if self.reference_kind == "exact-localized":
-                ax.axhline(np.asarray(self.reference)[j], color=col, ls=":", lw=1)
-        if self.reference_kind in ("theory", "given"):
-            ax.axhline(float(self.reference), color="k", ls="--", lw=1,
-                       label=f"{self.reference_kind} λ = {float(self.reference):.4g}")
-        if self.reference_unlocalized is not None:
-            ax.axhline(self.reference_unlocalized, color="k", ls="--", lw=1,
-                       label=f"exact, unlocalised = {self.reference_unlocalized:.3g}")
-        if self.passed:
-            i, j = self.recommended_index
-            ax.plot([self.step_sizes[i]], [self.llc_mean[i, j]], "o", ms=16, mfc="none",
-                    mec="crimson", mew=2, label="recommended")
-        else:
-            ax.text(0.5, 0.97, "calibration failed: no setting passed", transform=ax.transAxes,
-                    ha="center", va="top", color="crimson", fontweight="bold")
-        ax.set_xscale("log")
-        ax.set_xlabel("step size ε")
-        ax.set_ylabel("λ̂ (± 2 s.e.)")
-        ax.set_title(f"LLC calibration ({self.sampler}, nβ = {self.nbeta:.4g}); ✗: fails a check")
-        ax.legend(fontsize=8)
-        if own_figure:          # a caller's axes (maybe in a subfigure) keeps its own layout
-            fig.tight_layout()
-        return fig
+        """The fields as plain Python (for JSON) plus ``passed``; ``recommended`` is None when
+        the calibration failed."""
+        out = fields_dict(self)
+        out["passed"] = self.passed
+        if not self.passed:
+            out["recommended"] = None
+        return out
 
 
 # ------------------------------------------------------------------------ references
@@ -271,7 +213,7 @@ def _reference(reference, model_or_loss, prob, localizations):
 
 # ------------------------------------------------------------------------ the sweep
 def _sweep_builder(loss_fn, sampler, options, num_burnin, num_draws, batch_size):
-    chains = _llc.chains_fn(loss_fn, sampler, options, num_burnin, num_draws, batch_size)
+    chains = engine.chains_fn(loss_fn, sampler, options, num_burnin, num_draws, batch_size)
     return jax.jit(jax.vmap(chains, in_axes=(None, None, None, None, None, 0, 0, None)))
 
 
@@ -315,7 +257,8 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
 
     Returns:
       :class:`CalibrationResult` with λ̂, s.e., R-hat, drift, divergence, MALA acceptance and
-      bias per setting, the recommended (ε, γ) and notes; ``.table()`` and ``.plot()`` show it.
+      bias per setting, the recommended (ε, γ) and notes; ``.table()`` and
+      :func:`slt_sim.viz.plot_calibration` show it.
     """
     t_start = time.perf_counter()
     eps = v.as_float_array("step_sizes", step_sizes, lo=0.0, lo_open=True)
@@ -327,7 +270,7 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
         raise ValueError(f"reference must be 'auto', None or a number, got {reference!r}")
     if reference is not None and not isinstance(reference, str):
         reference = v.as_float("reference", reference)
-    prob = _llc.prepare(model_or_loss, w_star, key=key, data=data, n=n,
+    prob = engine.prepare(model_or_loss, w_star, key=key, data=data, n=n,
                         data_subset=data_subset, nbeta=nbeta, param_mask=param_mask,
                         batch_size=batch_size, sampler=sampler)
     options = tuple(sorted((sampler_options or {}).items()))
@@ -335,24 +278,24 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
     dtype = jnp.result_type(float)
 
     keys = jax.random.split(jax.random.fold_in(key, 1), num_chains)
-    sharding = _llc.chain_sharding(num_chains, devices)
-    keys = _llc.shard_keys(keys, sharding)
+    sharding = chain_sharding(num_chains, devices)
+    keys = shard_keys(keys, sharding)
     base = (keys, None, prob.w_star, prob.data, prob.mask)
     rest = (jnp.asarray(grid_e, dtype), jnp.asarray(grid_g, dtype),
             jnp.asarray(prob.nbeta, dtype))
     config = (prob.loss_fn, sampler, options, num_burnin, num_draws, prob.batch_size)
-    fn, _ = _llc.compiled(config, base + rest, build=_sweep_builder)
+    fn, _ = engine.compiled(config, base + rest, build=_sweep_builder)
     losses, acc = fn(*base, *rest)
-    losses, acc = _llc.to_host(losses), _llc.to_host(acc)
+    losses, acc = to_host(losses), to_host(acc)
 
     acceptance = mala_losses = None
     if sampler == "mala":
         acceptance, mala_losses = acc.mean(axis=1), losses
     elif mala:
         m_config = (prob.loss_fn, "mala", (), num_burnin, num_draws, None)
-        m_fn, _ = _llc.compiled(m_config, base + rest, build=_sweep_builder)
+        m_fn, _ = engine.compiled(m_config, base + rest, build=_sweep_builder)
         m_losses, m_acc = m_fn(*base, *rest)
-        acceptance, mala_losses = _llc.to_host(m_acc).mean(axis=1), _llc.to_host(m_losses)
+        acceptance, mala_losses = to_host(m_acc).mean(axis=1), to_host(m_losses)
     mala_llc = None
     if mala_losses is not None:
         tail = mala_losses[:, :, num_burnin:]
@@ -395,7 +338,7 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
                 warns[i * gam.size + j] += (note,)
     rec, notes = _recommend(ok, eps, gam)
     if rec is None:
-        warnings.warn(notes[0], CalibrationWarning, stacklevel=2)
+        emit(notes[0], CalibrationWarning, stacklevel=2)
     elif bias is not None:
         ri, rj = rec
         rel = bias[ri, rj] / (np.asarray(ref)[rj] if np.ndim(ref) else ref)
@@ -410,6 +353,8 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
         recommended={} if rec is None else {"step_size": float(eps[rec[0]]),
                                             "localization": float(gam[rec[1]])},
         recommended_index=rec, notes=tuple(notes), nbeta=prob.nbeta, n=prob.n,
-        sampler=sampler, batch_size=prob.batch_size, num_chains=num_chains,
-        num_draws=num_draws, num_burnin=num_burnin, seconds=time.perf_counter() - t_start,
+        settings={"sampler": sampler, "num_chains": num_chains, "num_draws": num_draws,
+                  "num_burnin": num_burnin, "batch_size": prob.batch_size,
+                  "mala": acceptance is not None},
+        seconds=time.perf_counter() - t_start,
         reference_unlocalized=unloc, target_shift=shift)

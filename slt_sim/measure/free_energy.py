@@ -20,13 +20,14 @@ L_n(w0) at the true parameter on the same nested data the posterior used.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import jax
 import numpy as np
 
 from .. import _validate as v
+from .._results import fields_dict
+from .._warnings import FitWarning, emit
 from ..models.base import Data, Model
 from ..posterior.exact import exact_posterior
 
@@ -65,10 +66,8 @@ class FreeEnergySlope:
                 + self.correction / t)
 
     def as_dict(self) -> dict:
-        return {"lambda_hat": self.lam_hat, "lambda_ci": list(self.lam_ci), "m_hat": self.m_hat,
-                "lambda": self.lam, "m": self.m, "n": self.ns.tolist(),
-                "free_energy": self.free_energy.tolist(), "intercept": self.intercept,
-                "method": "free-energy", "warnings": list(self.warnings)}
+        """The fields as plain Python (for JSON; λ spelled ``lambda``) plus ``method``."""
+        return {**fields_dict(self), "method": "free-energy"}
 
 
 #: fewer values of n than this give only a crude interval (and a warning)
@@ -165,8 +164,7 @@ def free_energy_lambda(model: Model, ns=None, *, m: int | None = None, data: Dat
     excess = post.free_energy - loss0
     lam_hat, m_hat, c, e, rss, ci = fit_free_energy_slope(ns, excess, m=m, max_m=model.dim)
     notes = interval_warnings(len(ns))
-    for note in notes:
-        warnings.warn(note, stacklevel=2)
+    emit(notes, FitWarning, stacklevel=2)
     notes += tuple(post.warnings)          # the quadrature's own (already warned by the engine)
     return FreeEnergySlope(model.name, lam_hat, ci, m_hat, c, e, rss, ns, post.free_energy,
                            excess, model.lam_float, model.m, notes)

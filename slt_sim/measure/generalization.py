@@ -41,11 +41,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from .._results import AsDict
 from ..models.base import Data, Model
 
 
 @dataclass(frozen=True)
-class WAICResult:
+class WAICResult(AsDict):
     """WAIC on Watanabe's per-sample scale, with its parts.
 
     Attributes:
@@ -115,7 +116,7 @@ def waic(tree, beta: float | None = None) -> WAICResult:
 
 # ------------------------------------------------------------------------- learning curve
 @dataclass(frozen=True)
-class LearningCurveResult:
+class LearningCurveResult(AsDict):
     r"""Exact-posterior learning curve averaged over data seeds.
 
     Attributes:

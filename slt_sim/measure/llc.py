@@ -30,30 +30,31 @@ when only the batch size changes. Pass ``nbeta=`` to use any other value.
 
 from __future__ import annotations
 
-import functools
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
-from .._sharding import batch_sharding
-from ..models.base import Data, Model
-from ..posterior import sgmcmc
+from .._results import fields_dict
+from .._sharding import chain_sharding, devices_used, shard_keys, to_host
+from .._warnings import LLCWarning, emit
+from ..models.base import Model
 from . import _diagnostics as diag
+from . import _llc_engine as engine
+from ._llc_engine import (
+    DEFAULT_LOCALIZATION,
+    DEFAULT_NUM_BURNIN,
+    DEFAULT_NUM_DRAWS,
+    DEFAULT_STEP_SIZE,
+)
 
 Array = jax.Array
 
-#: default settings (chosen with :func:`slt_sim.calibrate_llc`; see docs/llc.md)
-DEFAULT_STEP_SIZE = 1e-4
-DEFAULT_LOCALIZATION = 1.0
-DEFAULT_NUM_DRAWS = 2000
-DEFAULT_NUM_BURNIN = 500
 
 
 @dataclass(frozen=True)
@@ -68,23 +69,23 @@ class LLCResult:
       burnin_trace: L during burn-in, shape (chains, burn-in steps) (not used in λ̂).
       init_loss: L_n(w*) on the full data (or subset).
       nbeta: nβ used; n: the data count n (or the subset's size).
-      step_size, localization: ε and γ.
-      sampler: sampler name; batch_size: minibatch size (None: full batch).
-      num_chains, num_draws, num_burnin: run lengths.
       acceptance_rate: mean Metropolis acceptance (MALA only, else None).
+      settings: the run settings — ``sampler``, ``step_size`` (ε), ``localization`` (γ),
+        ``num_chains``, ``num_draws``, ``num_burnin``, ``batch_size`` (None: full batch),
+        ``nbeta_factors`` (None: one temperature), ``sampler_options``, ``shared_batches``.
       diagnostics: numbers behind the warnings (``rhat``, ``drift``, ``negative``,
         ``diverged_chains`` ...).
-      warnings: plain-language problems, each with what to change; empty when all is well.
+      warnings: plain-language problems, each with what to change; empty when all is well
+        (also issued as :class:`~slt_sim.LLCWarning`).
       seconds: wall time of the call (including compilation); sampling_seconds: the sampling
         alone; compile_seconds: compilation (0 when cached).
       draws_per_second: chains × (burn-in + draws) / sampling_seconds, i.e. sampler steps per
         second over all chains.
       devices: number of devices the chains were sharded over.
-      nbeta_factors: the factors f_j of a temperature-slope estimate (``None``: one
-        temperature). Then ``llc_mean`` is the slope estimate, ``llc_per_chain`` the per-chain
-        slopes, ``loss_trace``/``diagnostics`` those of the factor closest to 1, and
-        ``llc_by_nbeta`` the plain single-temperature λ̂ at each nβ·f_j.
-      llc_by_nbeta: plain λ̂ at each temperature of the ladder, shape (factors,), or None.
+      llc_by_nbeta: with ``settings["nbeta_factors"]`` (a temperature-slope estimate), the plain
+        single-temperature λ̂ at each nβ·f_j, shape (factors,); else None. Then ``llc_mean`` is
+        the slope estimate, ``llc_per_chain`` the per-chain slopes and ``loss_trace`` /
+        ``diagnostics`` those of the factor closest to 1.
     """
 
     llc_mean: float
@@ -95,14 +96,8 @@ class LLCResult:
     init_loss: float
     nbeta: float
     n: int
-    step_size: float
-    localization: float
-    sampler: str
-    batch_size: int | None
-    num_chains: int
-    num_draws: int
-    num_burnin: int
-    acceptance_rate: float | None
+    acceptance_rate: float | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
     diagnostics: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
@@ -110,7 +105,6 @@ class LLCResult:
     compile_seconds: float = 0.0
     draws_per_second: float = 0.0
     devices: int = 1
-    nbeta_factors: tuple[float, ...] | None = None
     llc_by_nbeta: np.ndarray | None = None
 
     @property
@@ -118,287 +112,35 @@ class LLCResult:
         """True when no diagnostic raised a warning."""
         return not self.warnings
 
+    @property
+    def estimator(self) -> str:
+        """``"single-temperature"`` or ``"temperature-slope"`` (with ``nbeta_factors``)."""
+        return "single-temperature" if self.settings.get("nbeta_factors") is None \
+            else "temperature-slope"
+
     def as_dict(self, traces: bool = False) -> dict:
-        """Plain-Python summary (for JSON); ``traces=True`` adds the loss traces."""
-        out = {
-            "llc_mean": self.llc_mean, "llc_std": self.llc_std,
-            "llc_per_chain": self.llc_per_chain.tolist(), "init_loss": self.init_loss,
-            "nbeta": self.nbeta, "n": self.n, "sampler": self.sampler,
-            "step_size": self.step_size, "localization": self.localization,
-            "batch_size": self.batch_size, "num_chains": self.num_chains,
-            "num_draws": self.num_draws, "num_burnin": self.num_burnin,
-            "acceptance_rate": self.acceptance_rate, "diagnostics": dict(self.diagnostics),
-            "warnings": list(self.warnings), "seconds": self.seconds,
-            "sampling_seconds": self.sampling_seconds, "compile_seconds": self.compile_seconds,
-            "draws_per_second": self.draws_per_second, "devices": self.devices,
-            "estimator": "single-temperature" if self.nbeta_factors is None
-            else "temperature-slope",
-            "nbeta_factors": None if self.nbeta_factors is None else list(self.nbeta_factors),
-            "llc_by_nbeta": None if self.llc_by_nbeta is None else self.llc_by_nbeta.tolist(),
-        }
-        if traces:
-            out["loss_trace"] = self.loss_trace.tolist()
-            out["burnin_trace"] = self.burnin_trace.tolist()
+        """The fields as plain Python (for JSON) plus ``estimator``; ``traces=True`` keeps the
+        loss traces (left out by default: chains × draws numbers)."""
+        out = fields_dict(self, skip=() if traces else ("loss_trace", "burnin_trace"))
+        out["estimator"] = self.estimator
         return out
 
     def summary(self) -> str:
         """A few human-readable lines."""
-        head = (f"λ̂ = {self.llc_mean:.4g} ± {self.llc_std:.2g} (s.e., {self.num_chains} chains "
-                f"× {self.num_draws} draws, {self.sampler}, ε={self.step_size:g}, "
-                f"γ={self.localization:g}, nβ={self.nbeta:.5g})")
+        st = self.settings
+        head = (f"λ̂ = {self.llc_mean:.4g} ± {self.llc_std:.2g} (s.e., {st['num_chains']} chains "
+                f"× {st['num_draws']} draws, {st['sampler']}, ε={st['step_size']:g}, "
+                f"γ={st['localization']:g}, nβ={self.nbeta:.5g})")
         speed = (f"  {self.draws_per_second:,.0f} steps/s on {self.devices} device(s), "
                  f"{self.seconds:.2f} s in all")
         lines = [head, speed]
-        if self.nbeta_factors is not None:
-            plain = ", ".join(f"{f:g}·nβ: {x:.4g}" for f, x in zip(self.nbeta_factors,
-                                                                   self.llc_by_nbeta))
-            lines.insert(1, f"  temperature slope over nβ × {list(self.nbeta_factors)}; "
+        factors = st.get("nbeta_factors")
+        if factors is not None:
+            plain = ", ".join(f"{f:g}·nβ: {x:.4g}" for f, x in zip(factors, self.llc_by_nbeta))
+            lines.insert(1, f"  temperature slope over nβ × {list(factors)}; "
                             f"plain λ̂ at each: {plain}")
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
-
-
-# ------------------------------------------------------------------------ the problem
-@functools.lru_cache(maxsize=64)
-def _model_loss_fn(model: Model) -> Callable:
-    """(w, batch) -> L(w; batch) for a catalogue model, one stable function per model."""
-    if model.is_potential:
-        pot = model.potential
-        return lambda w, batch: pot(w)
-    per_sample = model.loss
-
-    def loss(w, batch):
-        return jnp.mean(jax.vmap(per_sample, in_axes=(None, 0, 0))(w, batch.x, batch.y))
-
-    return loss
-
-
-def _subset(data, subset, n: int):
-    idx = np.asarray(subset)
-    if idx.dtype == bool:
-        if idx.shape != (n,):
-            raise ValueError(f"data_subset as a boolean mask must have shape ({n},), got "
-                             f"{idx.shape}")
-        idx = np.flatnonzero(idx)
-    elif not np.issubdtype(idx.dtype, np.integer) or idx.ndim != 1:
-        raise ValueError("data_subset must be a 1-D array of sample indices or a boolean mask "
-                         f"of length n = {n}")
-    if idx.size < 2:
-        raise ValueError(f"data_subset must select at least 2 samples, got {idx.size}")
-    if idx.min() < -n or idx.max() >= n:
-        raise ValueError(f"data_subset indices must lie in [0, {n}), got range "
-                         f"[{idx.min()}, {idx.max()}]")
-    sel = jnp.asarray(idx)
-    return jax.tree.map(lambda x: jnp.take(jnp.asarray(x), sel, axis=0), data), int(idx.size)
-
-
-def _param_mask(mask, w_star):
-    if mask is None:
-        return None
-    if isinstance(w_star, (jax.Array, np.ndarray)):
-        try:
-            mask = np.asarray(mask, dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError(f"param_mask must be 0/1 numbers, got {mask!r}") from None
-        if mask.shape != np.shape(w_star):
-            raise ValueError(f"param_mask must have the shape of w_star {np.shape(w_star)}, got "
-                             f"{mask.shape}")
-    try:
-        mask = jax.tree.map(lambda m, w: jnp.broadcast_to(jnp.asarray(m, jnp.result_type(w)),
-                                                          jnp.shape(w)), mask, w_star)
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"param_mask must be a pytree of 0/1 arrays matching w_star: {err}") \
-            from None
-    total = sum(float(jnp.sum(m)) for m in jax.tree.leaves(mask))
-    if total < 1:
-        raise ValueError("param_mask frees no parameter: at least one entry must be 1/True")
-    return mask
-
-
-def _resolve(model_or_loss, w_star, key, data, n, data_subset):
-    """Return (loss_fn, w_star, data, n, free-parameter reference)."""
-    if isinstance(model_or_loss, Model):
-        model = model_or_loss
-        loss_fn = _model_loss_fn(model)
-        if w_star is None:
-            if model.true_param is not None:
-                w_star = model.true_param
-            elif model.regions and model.regions[0].centre is not None:
-                w_star = jnp.asarray(model.regions[0].centre, jnp.result_type(float))
-            else:
-                raise ValueError(f"w_star is required for {model.name}")
-        w_star = model.check_param(w_star, "w_star")
-        if w_star.ndim != 1:
-            raise ValueError(f"w_star must be one parameter vector of shape ({model.dim},), got "
-                             f"shape {tuple(w_star.shape)}")
-        w_star = w_star.astype(jnp.result_type(float))
-        if model.is_potential:
-            if data is not None:
-                raise ValueError(f"{model.name} is a potential (L_n = K, no data): pass n, not "
-                                 "data")
-            if data_subset is not None:
-                raise ValueError(f"data_subset needs data, and {model.name} is a potential")
-            if n is None:
-                raise ValueError(f"n is required for the potential {model.name}: it sets nβ = "
-                                 "n / log n (L_n = K has no data)")
-            return loss_fn, w_star, None, v.as_int("n", n, lo=2)
-        if data is None:
-            if n is None:
-                raise ValueError(f"{model.name} is a data model: pass data (model.sample_data) "
-                                 "or n (data are then drawn from the true parameter)")
-            n = v.as_int("n", n, lo=2)
-            data = model.sample_data(jax.random.fold_in(key, 0x5EED), n)
-        elif not isinstance(data, Data):
-            raise TypeError(f"data for {model.name} must be a slt_sim Data(x, y), got "
-                            f"{type(data).__name__}")
-    else:
-        v.model_or_loss(model_or_loss)
-        loss_fn = model_or_loss
-        if w_star is None:
-            raise ValueError("w_star (the parameter pytree where the LLC is measured) is required "
-                             "with a loss function")
-        w_star = jax.tree.map(lambda x: jnp.asarray(x, jnp.result_type(float)), w_star)
-        if data is None:
-            if n is None:
-                raise ValueError("with a loss function and no data, pass n (for nβ = n/log n)")
-            if data_subset is not None:
-                raise ValueError("data_subset needs data")
-            return loss_fn, w_star, None, v.as_int("n", n, lo=2)
-        data = jax.tree.map(jnp.asarray, data)
-    n_data = v.num_samples(data)
-    if data_subset is not None:
-        data, n_data = _subset(data, data_subset, n_data)
-    elif n is not None and v.as_int("n", n, lo=2) != n_data:
-        raise ValueError(f"n = {n} does not match the {n_data} samples in data (leave n out)")
-    if n_data < 2:
-        raise ValueError(f"data must hold at least 2 samples, got {n_data}")
-    return loss_fn, w_star, data, n_data
-
-
-# ------------------------------------------------------------------------ compiled runner
-def chains_fn(loss_fn, sampler: str, options: tuple, num_burnin: int, num_draws: int,
-              batch_size: int | None) -> Callable:
-    """The pure function ``(keys, batch_key, w_star, data, mask, ε, γ, nβ) -> (losses, acc)``.
-
-    ``losses`` has shape (chains, burn-in + draws); ``acc`` is the mean acceptance probability
-    per chain over the kept draws. Chains are a ``vmap`` over ``keys``; ``batch_key`` (one key,
-    or None for per-chain batch orders) fixes a minibatch order shared by all chains.
-    """
-    num_steps = num_burnin + num_draws
-
-    def run(keys, batch_key, w_star, data, mask, step_size, gamma, nbeta):
-        potential = sgmcmc.localized_potential(loss_fn, w_star, nbeta, gamma)
-        smp = sgmcmc.build_sampler(sampler, potential, step_size, mask, **dict(options))
-
-        def chain(k):
-            _, info = sgmcmc.run_chain(smp, k, w_star, data, num_steps, batch_size, batch_key)
-            return info.loss, jnp.mean(info.acceptance[num_burnin:])
-
-        return jax.vmap(chain)(keys)
-
-    return run
-
-
-def _runner(*config):
-    return jax.jit(chains_fn(*config))
-
-
-_COMPILED: dict = {}
-
-
-def _signature(args) -> tuple:
-    leaves, treedef = jax.tree.flatten(args)
-    return (treedef,) + tuple((jnp.shape(x), str(jnp.result_type(x)),
-                               str(getattr(x, "sharding", None))) for x in leaves)
-
-
-def compiled(config: tuple, args, build: Callable | None = None) -> tuple[Callable, float]:
-    """The compiled runner for ``config`` and these argument shapes, and the compile time.
-
-    ``build(*config)`` makes the jitted function (default: the chains runner).
-    """
-    build = _runner if build is None else build
-    sig = (build, config, _signature(args))
-    hit = _COMPILED.get(sig)
-    if hit is not None:
-        return hit, 0.0
-    t0 = time.perf_counter()
-    fn = build(*config).lower(*args).compile()
-    if len(_COMPILED) > 64:
-        _COMPILED.clear()
-    _COMPILED[sig] = fn
-    return fn, time.perf_counter() - t0
-
-
-def chain_sharding(num_chains: int, devices=None):
-    """Sharding of the leading chain axis over devices (see ``_sharding.batch_sharding``)."""
-    return batch_sharding(num_chains, "chain", devices)
-
-
-class Problem(NamedTuple):
-    """A checked LLC problem: what the compiled runner needs."""
-
-    loss_fn: Callable
-    w_star: Any
-    data: Any
-    n: int
-    nbeta: float
-    mask: Any
-    batch_size: int | None
-    free_parameters: int
-    init_loss: float
-
-
-def check_key(key) -> Array:
-    return jnp.asarray(v.prng_key(key))
-
-
-def prepare(model_or_loss, w_star=None, *, key, data=None, n=None, data_subset=None,
-            nbeta=None, param_mask=None, batch_size=None, sampler="sgld") -> Problem:
-    """Check the inputs shared by :func:`estimate_llc` and ``calibrate_llc``."""
-    if sampler not in sgmcmc.SAMPLERS:
-        raise ValueError(f"sampler must be one of {sorted(sgmcmc.SAMPLERS)}, got {sampler!r}")
-    key = check_key(key)
-    loss_fn, w_star, data, n_eff = _resolve(model_or_loss, w_star, key, data, n, data_subset)
-    nb = n_eff / math.log(n_eff) if nbeta is None else v.as_float("nbeta", nbeta, lo=0.0,
-                                                                      lo_open=True)
-    mask = _param_mask(param_mask, w_star)
-    if batch_size is not None:
-        batch_size = v.as_int("batch_size", batch_size, lo=1)
-    full_batch = data is None or sampler == "mala" or batch_size is None or batch_size >= n_eff
-    d_free = round(float(sgmcmc.free_size(w_star, mask)))
-    try:
-        init_loss = float(_init_loss(loss_fn, w_star, data))
-    except (TypeError, ValueError) as err:
-        raise type(err)(f"loss_fn(w_star, data) failed: {err}") from None
-    if not math.isfinite(init_loss):
-        raise ValueError(f"the loss at w_star is not finite ({init_loss}); check w_star and data")
-    return Problem(loss_fn, w_star, data, n_eff, nb, mask, None if full_batch else batch_size,
-                   d_free, init_loss)
-
-
-def shard_keys(keys: Array, sharding) -> Array:
-    """Place the per-chain keys on the chain sharding (one host or, under jax.distributed, many).
-
-    On one host this is ``jax.device_put``. With several processes every process holds the same
-    keys (they come from the same seed), and each contributes the shards of its own devices.
-    """
-    if sharding is None:
-        return keys
-    if jax.process_count() == 1:
-        return jax.device_put(keys, sharding)
-    raw = np.asarray(jax.random.key_data(keys))
-    arr = jax.make_array_from_callback(raw.shape, sharding, lambda index: raw[index])
-    return jax.random.wrap_key_data(arr, impl=jax.random.key_impl(keys))
-
-
-def to_host(x) -> np.ndarray:
-    """A (possibly multi-host sharded) array as one NumPy array on every process."""
-    if getattr(x, "is_fully_addressable", True):
-        return np.asarray(x)
-    from jax.experimental import multihost_utils
-
-    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
 
 
 # ------------------------------------------------------------------------ public API
@@ -487,7 +229,7 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
     num_burnin = v.as_int("num_burnin", num_burnin, lo=0)
     eps = v.as_float("step_size", step_size, lo=0.0, lo_open=True)
     gamma = v.as_float("localization", localization, lo=0.0)
-    prob = prepare(model_or_loss, w_star, key=key, data=data, n=n, data_subset=data_subset,
+    prob = engine.prepare(model_or_loss, w_star, key=key, data=data, n=n, data_subset=data_subset,
                    nbeta=nbeta, param_mask=param_mask, batch_size=batch_size, sampler=sampler)
     loss_fn, w_star, data, n_eff, nb, mask, bsz = prob[:7]
     options = tuple(sorted((sampler_options or {}).items()))
@@ -507,7 +249,7 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
         keys = shard_keys(jax.random.split(chain_key, num_chains), sharding)
         args = (keys, batch_key, w_star, data, mask, jnp.asarray(eps / f, dtype),
                 jnp.asarray(gamma, dtype), jnp.asarray(nb * f, dtype))
-        fn, c_s = compiled(config, args)
+        fn, c_s = engine.compiled(config, args)
         compile_s += c_s
         t0 = time.perf_counter()
         losses, acc = fn(*args)
@@ -530,19 +272,21 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
             [r[0][:, num_burnin:] for r in runs], factors, init_loss, nb, n_eff,
             prob.free_parameters)
         warnings = warnings + extra
-    devices_used = 1 if sharding is None else len(sharding.mesh.devices.ravel())
+    warnings = emit(warnings, LLCWarning, stacklevel=2)
+    settings = {"sampler": sampler, "step_size": eps, "localization": gamma,
+                "num_chains": num_chains, "num_draws": num_draws, "num_burnin": num_burnin,
+                "batch_size": bsz, "nbeta_factors": factors,
+                "sampler_options": dict(options), "shared_batches": bool(shared_batches)}
     return LLCResult(
         llc_mean=llc_mean, llc_std=llc_std, llc_per_chain=per_chain,
         loss_trace=trace, burnin_trace=burn, init_loss=init_loss, nbeta=nb, n=n_eff,
-        step_size=eps, localization=gamma, sampler=sampler, batch_size=bsz,
-        num_chains=num_chains, num_draws=num_draws, num_burnin=num_burnin,
         acceptance_rate=float(np.mean(acc)) if sampler == "mala" else None,
-        diagnostics=report.numbers, warnings=warnings,
+        settings=settings, diagnostics=report.numbers, warnings=warnings,
         seconds=time.perf_counter() - t_start, sampling_seconds=sampling_s,
         compile_seconds=compile_s,
         draws_per_second=len(runs) * num_chains * (num_burnin + num_draws)
         / max(sampling_s, 1e-12),
-        devices=devices_used, nbeta_factors=factors, llc_by_nbeta=by_nbeta)
+        devices=devices_used(sharding), llc_by_nbeta=by_nbeta)
 
 
 def _nbeta_factors(factors) -> tuple[float, ...] | None:
@@ -580,6 +324,5 @@ def _temperature_slope(traces, factors, init_loss, nbeta, n, d_free):
     return mean, se, slopes, by_nbeta, extra
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _init_loss(loss_fn, w_star, data):
-    return loss_fn(w_star, data)
+__all__ = ["DEFAULT_LOCALIZATION", "DEFAULT_NUM_BURNIN", "DEFAULT_NUM_DRAWS", "DEFAULT_STEP_SIZE",
+           "LLCResult", "estimate_llc"]

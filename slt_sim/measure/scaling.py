@@ -32,7 +32,6 @@ it, so no fit can forecast it; data reaching its onset can.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import jax
@@ -40,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from .._warnings import FitWarning, emit
 from ._scaling_grid import grid_search, log_shape, msle_log1p, padded
 
 #: a break is "collapsed" when its factor departs from a straight line in log-log by less than
@@ -346,7 +346,7 @@ def fit_bnsl(x, y, breaks: int = 1, *, x_test=None, y_test=None, grid: dict | No
       max_grid_points: refuse grids with more points than this (pass a coarser grid).
 
     Returns:
-      :class:`BNSLFit`. Its ``warnings`` (also emitted with ``warnings.warn``) say when a break
+      :class:`BNSLFit`. Its ``warnings`` (also issued as ``FitWarning``) say when a break
       is invisible on the fitted range — the fit is then a plain power law there and says
       nothing about breaks beyond the data — and when the best grid point lies on the edge of
       the grid (widen the grid).
@@ -427,8 +427,7 @@ def fit_bnsl(x, y, breaks: int = 1, *, x_test=None, y_test=None, grid: dict | No
             notes.append(f"{name} sits on the edge of its grid: the best grid point has the "
                          f"{side} value {ax[j]:.4g} and the refined fit went more than a grid "
                          f"step beyond it ({value:.4g}); widen grid['{key}'] and fit again")
-    for note in notes:
-        warnings.warn(note, stacklevel=2)
+    emit(notes, FitWarning, stacklevel=2)
 
     y_fit = bnsl(x, best)
     y_pred = bnsl(x_test, best) if len(x_test) else np.zeros(0)

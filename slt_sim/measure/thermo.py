@@ -38,13 +38,14 @@ import jax
 import numpy as np
 
 from .. import _validate as v
+from .._results import AsDict
 from ..models.base import Model
 from ..posterior.energy import energy_function
 from .wbic_lambda import _datasets, _energy_table, reference_energy, resolve_multiplicity
 
 
 @dataclass(frozen=True)
-class ThermoResult:
+class ThermoResult(AsDict):
     """F_n by thermodynamic integration.
 
     Attributes:
@@ -216,7 +217,7 @@ def thermodynamic_free_energy(model: Model, *, key: jax.Array, n=None, data=None
 
 
 @dataclass(frozen=True)
-class ThermoLambdaResult:
+class ThermoLambdaResult(AsDict):
     """λ̂ from the slope of TI free energies against log n.
 
     Attributes:

@@ -16,7 +16,6 @@ import dataclasses
 import functools
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from .._results import AsDict, fields_dict
+from .._warnings import VolumeWarning, emit
 from ..models.base import Model
 from . import _volume_fit as fit_mod
 from ._prior_axes import axis_prior, interval_mass
@@ -44,7 +45,7 @@ _SPLITTING_MAX_FIT_VOLUME = 1e-3       # sets holding > 0.1% of the prior are pr
 
 # ----------------------------------------------------------------------------- results
 @dataclass(frozen=True)
-class VolumeCurve:
+class VolumeCurve(AsDict):
     """V(ε) on a list of ε, with its standard error and how it was computed.
 
     Attributes:
@@ -124,13 +125,9 @@ class VolumeScalingResult:
         return eps ** self.lam_hat * poly
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (the ``slt-sim lambda --json`` fields plus the curve)."""
-        return {"lambda_hat": self.lam_hat, "lambda_ci": list(self.lam_ci), "m_hat": self.m_hat,
-                "lambda": self.lam, "m": self.m, "method": f"volume-{self.method}",
-                "seconds": self.seconds, "c": self.c, "ci_method": self.ci_method,
-                "region": self.region, "k_min": self.k_min,
-                "eps": self.eps.tolist(), "volume": self.volume.tolist(),
-                "volume_se": self.volume_se.tolist()}
+        """The fields as plain Python (for JSON; λ spelled ``lambda``: ``lambda_hat``,
+        ``lambda_ci``, ``lambda``)."""
+        return fields_dict(self)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -330,10 +327,10 @@ def _grid_curve(model, kfun, eps, kmin, resolution, inner_axis) -> VolumeCurve:
     else:
         se = np.abs(vol - other) / 7.0
     if stats["nonmonotone_pieces"] > 0:
-        warnings.warn(f"volume grid: {stats['nonmonotone_pieces']} line pieces of {model.name} "
-                      f"were not monotone (more than one critical point between nodes); "
-                      f"volumes may be off — raise resolution or change inner_axis",
-                      RuntimeWarning, stacklevel=3)
+        emit(f"volume grid: {stats['nonmonotone_pieces']} line pieces of {model.name} "
+             f"were not monotone (more than one critical point between nodes); "
+             f"volumes may be off — raise resolution or change inner_axis",
+             VolumeWarning, stacklevel=3)
     settings = dict(resolution=resolution, inner_axis=axis, decades=decades, scale=scale,
                     lines=stats["lines"], inner_nodes=stats["inner_nodes"],
                     max_crossings=stats["max_crossings"],
@@ -367,9 +364,9 @@ def _splitting_curve(model, kfun, eps, kmin, key, n_particles, n_runs, n_steps, 
     runs = volumes_per_run(levels, eps)
     unreached = np.any(~np.isfinite(runs), axis=0)
     if np.any(unreached):
-        warnings.warn(f"volume splitting: {int(unreached.sum())} of the ε values lie below the "
-                      f"volume the runs reached (V ≈ {volume_floor:g}); they are NaN — lower "
-                      f"volume_floor to reach them", RuntimeWarning, stacklevel=3)
+        emit(f"volume splitting: {int(unreached.sum())} of the ε values lie below the "
+             f"volume the runs reached (V ≈ {volume_floor:g}); they are NaN — lower "
+             f"volume_floor to reach them", VolumeWarning, stacklevel=3)
     vol = np.mean(runs, axis=0)
     se = np.std(runs, axis=0, ddof=1) / math.sqrt(n_runs)
     settings = dict(n_particles=n_particles, n_runs=n_runs, n_steps=n_steps, level_fraction=p0,

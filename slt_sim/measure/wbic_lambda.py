@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass
 
 import jax
@@ -42,14 +41,16 @@ import numpy as np
 from scipy import stats as sps
 
 from .. import _validate as v
+from .._results import AsDict
+from .._warnings import ConvergenceWarning, emit
 from ..models.base import Data, Model
 from ..posterior.energy import energy_function, model_data
-from ..posterior.mcmc import RHAT_MAX, ConvergenceWarning
+from ..posterior.mcmc import RHAT_MAX
 from ..posterior.tempered_nuts import TemperedDraws, tempered_draws
 
 
 @dataclass(frozen=True)
-class WBICResult:
+class WBICResult(AsDict):
     """WBIC = E_{β*}[n L_n(w)] at β* = 1/log n (Watanabe 2013).
 
     Attributes:
@@ -83,7 +84,7 @@ class WBICResult:
 
 
 @dataclass(frozen=True)
-class MultiTemperatureResult:
+class MultiTemperatureResult(AsDict):
     r"""λ̂ from the slope of E_β[n L_n] against 1/β (Watanabe 2013).
 
     Attributes:
@@ -165,11 +166,11 @@ def _diagnose(draws: TemperedDraws, what: str) -> tuple[float, int]:
     rhat = float(np.nanmax(draws.energy_rhat)) if draws.energy.shape[1] >= 2 else float("nan")
     div = int(draws.divergences.sum())
     if np.isfinite(rhat) and rhat > RHAT_MAX:
-        warnings.warn(f"{what}: energy R-hat = {rhat:.3f} > {RHAT_MAX}; raise num_warmup and "
-                      f"num_samples (or num_chains)", ConvergenceWarning, stacklevel=3)
+        emit(f"{what}: energy R-hat = {rhat:.3f} > {RHAT_MAX}; raise num_warmup and "
+             f"num_samples (or num_chains)", ConvergenceWarning, stacklevel=3)
     if div:
-        warnings.warn(f"{what}: {div} divergent transitions; raise target_accept (e.g. 0.95)",
-                      ConvergenceWarning, stacklevel=3)
+        emit(f"{what}: {div} divergent transitions; raise target_accept (e.g. 0.95)",
+             ConvergenceWarning, stacklevel=3)
     return rhat, div
 
 def _energy_table(model: Model, key, n, betas: np.ndarray, datas, what: str,

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import functools
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -57,6 +56,7 @@ import numpy as np
 import numpyro.distributions as dist
 
 from .. import _validate as v
+from .._warnings import QuadratureWarning, emit
 from ..models.base import Data, Model
 from . import adaptive
 from .grid import QuadratureGrid, default_grid, marginal_null_error
@@ -69,10 +69,6 @@ MAX_GRID_POINTS = 2_000_000_000
 MAX_DENSITY_VALUES = 50_000_000
 #: default tolerance of the estimated quadrature error (log Z, masses; moments at 10·tol)
 TOL = 1e-3
-
-
-class QuadratureWarning(UserWarning):
-    """The exact engine's own error estimate exceeds its tolerance: the numbers may be off."""
 
 
 @dataclass(frozen=True)
@@ -614,8 +610,7 @@ def exact_posterior(model: Model, ns, *, beta: float = 1.0, data: Data | None = 
         out, err = _from_adaptive(ad, out, res, grid, model, ns, beta, energy, pairs)
         res["lmin"] = np.minimum(res["lmin"], _polish_min(model, ad))
     msgs = _error_messages(err, out, ns, tol, used, capped, default, model, cells, max_cells)
-    for msg in msgs:
-        warnings.warn(msg, QuadratureWarning, stacklevel=2)
+    emit(msgs, QuadratureWarning, stacklevel=2)
     return ExactPosterior(
         model_name=model.name, ns=ns, beta=beta, grid=grid, log_z=out["log_z"],
         free_energy=-out["log_z"], log_prior_mass=out["log_prior_mass"],

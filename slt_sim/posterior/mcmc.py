@@ -28,7 +28,6 @@ it directly.
 from __future__ import annotations
 
 import functools
-import warnings
 
 import jax
 import jax.numpy as jnp
@@ -39,6 +38,7 @@ from numpyro.distributions import constraints
 from numpyro.infer import MCMC, NUTS
 
 from .. import _validate as v
+from .._warnings import ConvergenceWarning, emit
 from ..models.base import Data, Model
 from .energy import model_data
 
@@ -46,10 +46,6 @@ from .energy import model_data
 RHAT_MAX = 1.01
 #: bulk and tail ESS below this per chain are reported (ArviZ: 100 per chain)
 ESS_PER_CHAIN_MIN = 100
-
-
-class ConvergenceWarning(UserWarning):
-    """NUTS diagnostics (R̂, ESS, divergences) say the draws may not represent the posterior."""
 
 
 class SampleLikelihood(dist.Distribution):
@@ -247,8 +243,7 @@ def check_convergence(tree, *, warn: bool = True) -> list[str]:
             f"curvature (typical near a singularity). Raise target_accept (e.g. 0.95 or 0.99) "
             f"so the step size shrinks; the draws may under-represent the sharpest region")
     if warn:
-        for m in msgs:
-            warnings.warn(m, ConvergenceWarning, stacklevel=3)
+        emit(msgs, ConvergenceWarning, stacklevel=3)
     return msgs
 
 

@@ -44,6 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from .._results import fields_dict
 from ..models.base import Data, Model
 
 
@@ -90,6 +91,11 @@ class RegionOccupancy:
     seconds: float = 0.0
     draws: np.ndarray | None = None
     param_names: tuple[str, ...] = ()
+
+    def as_dict(self, draws: bool = False) -> dict:
+        """The fields as plain Python (for JSON); ``draws=True`` keeps the recorded states (left
+        out by default)."""
+        return fields_dict(self, skip=() if draws else ("draws",))
 
     def rung_draws(self, rung: int = -1) -> np.ndarray:
         """Recorded states of one rung (default the top, n_J), shape (R, records, d)."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import _validate as v
 from .. import theory
+from .._results import fields_dict
 from ..models.base import Model
 from .exact import ExactPosterior, exact_posterior
 
@@ -52,19 +53,11 @@ class PhaseSweep:
     constants: dict
     fit_ns: np.ndarray | None
 
-    def as_dict(self) -> dict:
-        return {
-            "model": self.model_name, "regions": list(self.region_names),
-            "switch": list(self.pair) if self.pair else None,
-            "critical_n_exact": self.critical_n_exact,
-            "critical_n_predicted": self.critical_n_predicted,
-            "critical_n_predicted_no_const": self.critical_n_predicted_no_const,
-            "constants": self.constants,
-            "fit_ns": None if self.fit_ns is None else self.fit_ns.tolist(),
-            "n": self.ns.tolist(),
-            "region_masses": {r: m.tolist() for r, m in zip(self.region_names,
-                                                            self.region_masses)},
-        }
+    def as_dict(self, posterior: bool = False) -> dict:
+        """The fields as plain Python (for JSON); ``region_masses`` is (R, len(ns)) in the order
+        of ``region_names``. ``posterior=True`` keeps the exact posterior's own
+        :meth:`ExactPosterior.as_dict`."""
+        return fields_dict(self, skip=() if posterior else ("posterior",))
 
 
 def _log_mass_gap(model, n, a, b, beta, grid):

@@ -44,12 +44,13 @@ from numpyro.distributions.transforms import biject_to
 from numpyro.infer.hmc import hmc
 
 from .. import _validate as v
+from .._results import AsDict
 from ..models.base import Data, Model
 from .energy import energy_function
 
 
 @dataclass(frozen=True)
-class TemperedDraws:
+class TemperedDraws(AsDict):
     """Draws of B tempered posteriors × C chains × S draws.
 
     Attributes:

@@ -22,15 +22,19 @@ mixed along them and reads about 0.28 ± 0.06 — pick it in the sampler menu to
 
 from __future__ import annotations
 
+import warnings
+
 import ipywidgets as widgets
 import jax
 import numpy as np
 
 from .. import _validate as v
+from .._warnings import SLTSimWarning
 from ..measure.calibrate import CalibrationResult, calibrate_llc, exact_localized_llc
 from ..measure.llc import LLCResult, estimate_llc
 from ..models import normal_crossing, polynomial, quadratic
 from ..models.base import Model
+from ..viz.llc import plot_calibration, plot_llc_trace
 from ._frame import TwoPanelExplorer
 
 #: the landscapes offered by the picker (label → constructor); w* is the origin
@@ -159,16 +163,20 @@ class LLCExplorer(TwoPanelExplorer):
         if key not in self._calibrations:
             with self.busy(f"calibration map: {self.chains_slider.value} chains at 16 settings "
                            f"(ε × γ) plus MALA, nβ = {self.nbeta_slider.value:,} (about 10 s)…"):
-                self._calibrations[key] = calibrate_llc(
-                    self.model, self.w_star, key=jax.random.key(0), n=N_DATA,
-                    nbeta=float(self.nbeta_slider.value),
-                    num_chains=int(self.chains_slider.value), num_draws=CAL_DRAWS,
-                    num_burnin=CAL_BURNIN, sampler=sampler)
+                with warnings.catch_warnings():     # a failure is shown on the map
+                    warnings.simplefilter("ignore", SLTSimWarning)
+                    self._calibrations[key] = calibrate_llc(
+                        self.model, self.w_star, key=jax.random.key(0), n=N_DATA,
+                        nbeta=float(self.nbeta_slider.value),
+                        num_chains=int(self.chains_slider.value), num_draws=CAL_DRAWS,
+                        num_burnin=CAL_BURNIN, sampler=sampler)
         self.calibration = self._calibrations[key]
         self._on_run()
 
     def _on_run(self) -> None:
-        self.result = estimate_llc(self.model, self.w_star, **self.run_settings())
+        with warnings.catch_warnings():     # shown in the status line instead
+            warnings.simplefilter("ignore", SLTSimWarning)
+            self.result = estimate_llc(self.model, self.w_star, **self.run_settings())
         self.target = self._exact_target()
         self._draw()
 
@@ -190,7 +198,7 @@ class LLCExplorer(TwoPanelExplorer):
 
     def _plot_static(self, subfig):
         ax = subfig.subplots()
-        self.calibration.plot(ax=ax)
+        plot_calibration(self.calibration, ax=ax)
         ax.set_xlim(10 ** self.step_slider.min, 10 ** self.step_slider.max)
         top = max(ax.get_ylim()[1], 1.5 * float(self.model.lam or 0.0))
         ax.set_ylim(min(0.0, ax.get_ylim()[0]), top)
@@ -203,41 +211,23 @@ class LLCExplorer(TwoPanelExplorer):
                 f"ε = {self.step_slider.value:.1e}, γ = {self.localization_slider.value:.3g}")
 
     def _plot_moving(self, subfig) -> None:
-        r = self.result
-        ax = subfig.subplots()
-        traces = r.nbeta * (r.loss_trace - r.init_loss)
-        for c, trace in enumerate(traces):
-            ax.plot(trace, lw=0.6, alpha=0.8, label="chains" if c == 0 else None)
-        ax.axhline(r.llc_mean, color="k", lw=1.5,
-                   label=f"λ̂ = {r.llc_mean:.3f} ± {r.llc_std:.3f}")
+        refs = {}
         if self.target is not None:
-            ax.axhline(self.target, color="tab:green", lw=1.6,
-                       label=f"exact target at this nβ, γ = {self.target:.3f}")
+            refs[f"exact target at this nβ, γ = {self.target:.3f}"] = self.target
         if self.model.lam is not None:
-            ax.axhline(float(self.model.lam), color="tab:red", ls="--", lw=1.2,
-                       label=f"theory λ = {self.model.lam} (nβ → ∞)")
-        finite = traces[np.isfinite(traces)]
-        if not finite.size:
-            ax.text(0.5, 0.5, "every chain diverged:\nsee the warnings below", ha="center",
-                    va="center", transform=ax.transAxes, color="#b05000")
-        else:
-            lo, hi = np.percentile(finite, [0.5, 99.5])
-            pad = 0.1 * (hi - lo + 1e-12)
-            top = max(hi, float(self.model.lam or 0.0), self.target or 0.0)
-            ax.set_ylim(min(lo, 0.0) - pad, top + pad)
-        ax.set_xlabel("draw")
-        ax.set_ylabel("nβ (L(w) − L(w*))")
-        ax.legend(fontsize=7, loc="upper right")
+            refs[f"theory λ = {self.model.lam} (nβ → ∞)"] = float(self.model.lam)
+        plot_llc_trace(self.result, ax=subfig.subplots(), reference=refs)
         subfig.suptitle(f"{self.sampler_picker.value} chains on {self.model.name}", fontsize=10)
 
     def _status_html(self) -> str:
         r = self.result
+        st = r.settings
         target = "" if self.target is None else \
             f" against its exact target {self.target:.4f} ({r.llc_mean / self.target - 1:+.1%})"
         theory = "" if self.model.lam is None else f"; theory λ = {self.model.lam} as nβ → ∞"
         head = (f"<b>λ̂</b> = {r.llc_mean:.4f} ± {r.llc_std:.4f}{target}{theory} &nbsp;|&nbsp; "
-                f"{r.num_chains} chains × {r.num_draws} draws, ε = {r.step_size:.2g}, "
-                f"γ = {r.localization:.3g}, nβ = {r.nbeta:,.0f}")
+                f"{st['num_chains']} chains × {st['num_draws']} draws, "
+                f"ε = {st['step_size']:.2g}, γ = {st['localization']:.3g}, nβ = {r.nbeta:,.0f}")
         if self.calibration.passed:
             rec = self.calibration.recommended
             head += (f" &nbsp;|&nbsp; <b>calibration recommends</b> ε = "
