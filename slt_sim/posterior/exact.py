@@ -56,9 +56,9 @@ from itertools import combinations
 import jax
 import jax.numpy as jnp
 import numpy as np
-import numpyro.distributions as dist
 
 from .. import _validate as v
+from .._numpyro import dist
 from ..models.base import Data, Model
 from . import adaptive
 from .grid import QuadratureGrid, default_grid, marginal_null_error
