@@ -28,7 +28,7 @@ import jax
 import numpy as np
 
 import slt_sim as slt
-from slt_sim.measure.llc import estimate_llc
+from slt_sim.measure import estimate_llc
 
 ROOT = _repo.ROOT
 

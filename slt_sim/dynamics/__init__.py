@@ -14,7 +14,7 @@ _EXPORTS = {
     ".objectives": ("Objective",),
     ".polca_decomposition": (
         "Cluster", "POLCAResult", "acceleration_points", "cluster_trajectories", "decompose_loss",
-        "flat_step", "hessian_basis", "polca",
+        "filter_trajectories", "flat_step", "hessian_basis", "polca",
     ),
     ".sgd": ("REGION_DIVERGED", "REGION_NONE", "SGDResult", "checkpoint_steps", "train_sgd"),
     ".sgd_vs_bayes": ("SGDvsBayes", "compare", "compare_learning_rates"),
@@ -51,6 +51,7 @@ __all__ = [
     "critical_dataset_size",
     "decompose_loss",
     "detect_transitions",
+    "filter_trajectories",
     "flat_step",
     "grokking_llc",
     "group_curves",

@@ -12,7 +12,7 @@ _EXPORTS = {
     ".grid": ("QuadratureGrid", "default_grid", "graded_grid", "uniform_grid"),
     ".mcmc": (
         "ConvergenceWarning", "SampleLikelihood", "check_convergence", "convergence_summary",
-        "numpyro_model", "posterior_energy", "sample_posterior",
+        "draws", "numpyro_model", "posterior_energy", "sample_posterior",
     ),
     ".parallel_tempering": ("RegionOccupancy", "last_crossing", "replica_exchange"),
     ".phase": ("PhaseSweep", "phase_sweep", "region_constants"),
@@ -41,6 +41,7 @@ __all__ = [
     "check_convergence",
     "convergence_summary",
     "default_grid",
+    "draws",
     "energy_function",
     "exact_posterior",
     "graded_grid",
