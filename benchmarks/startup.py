@@ -1,4 +1,4 @@
-"""Start-up cost: ``import jax`` against ``import slt_sim``, and ``slt-sim theory`` end to end.
+"""Start-up cost: importing jax against importing slt_sim, and `slt-sim theory` end to end.
 
 Each measurement is a fresh Python process (nothing cached in memory; the OS file cache is warm
 after the first repeat). Prints, per case, the median and the minimum over ``--repeats`` of the

@@ -166,7 +166,8 @@ def test_bad_arguments_are_rejected_clearly():
 
 def test_sample_posterior_works_when_arviz_is_imported_first():
     # importing ArviZ before NumPyro left numpyro.distributions.distribution unbound, which broke
-    # numpyro.factor; slt_sim binds it on import (run in a fresh interpreter)
+    # numpyro.factor; slt_sim binds it where it imports NumPyro (slt_sim/_numpyro.py); run in a
+    # fresh interpreter
     import subprocess
     import sys
     code = ("import arviz, jax, slt_sim\n"
