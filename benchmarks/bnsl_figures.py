@@ -19,7 +19,7 @@ import _repo  # noqa: F401  (this checkout first on sys.path)
 import numpy as np
 
 import slt_sim as slt
-from slt_sim.measure.scaling import BNSLParams, bnsl
+from slt_sim.measure import BNSLParams, bnsl
 from slt_sim.viz import plot_bnsl_fit, plot_predictability
 
 SIM = BNSLParams(0.41388453071629455, 2.2772722897737556, 0.055077348404973955,

@@ -23,8 +23,9 @@ import numpy as np
 from scipy import optimize
 
 import slt_sim as slt
+from slt_sim.measure import default_grid
 from slt_sim.measure._scaling_grid import grid_search
-from slt_sim.measure.scaling import _grid_axes, default_grid
+from slt_sim.measure.scaling import _grid_axes
 
 
 def _objective(idx, axes, x, log1p_y):

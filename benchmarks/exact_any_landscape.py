@@ -21,7 +21,7 @@ import numpy as np
 
 import slt_sim  # noqa: F401  (float64)
 from slt_sim import models
-from slt_sim.posterior.exact import exact_posterior
+from slt_sim.posterior import exact_posterior
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import test_exact_any_landscape as ref  # noqa: E402

@@ -20,8 +20,7 @@ import numpy as np
 
 import slt_sim  # noqa: F401  (float64)
 from slt_sim import models
-from slt_sim.posterior.exact import exact_posterior
-from slt_sim.posterior.grid import uniform_grid
+from slt_sim.posterior import exact_posterior, uniform_grid
 
 
 def numpy_sweep(model, grid, ns, chunk_rows=64):

@@ -18,7 +18,7 @@ import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 import numpy as np
 
-from slt_sim.dynamics.grokking import train_grokking
+from slt_sim.dynamics import train_grokking
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 
 import slt_sim as slt
-from slt_sim import calibrate_llc
+from slt_sim.measure import calibrate_llc
 from slt_sim.viz import plot_calibration
 
 

@@ -19,7 +19,7 @@ import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 
 import slt_sim as slt
-from slt_sim.measure.llc import estimate_llc
+from slt_sim.measure import estimate_llc
 
 
 def main() -> None:

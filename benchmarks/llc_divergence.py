@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 import slt_sim as slt
-from slt_sim.measure.calibrate import exact_localized_llc
+from slt_sim.measure import exact_localized_llc
 
 SETTINGS = ((3e-5, 0.1), (2e-5, 0.1), (1e-5, 0.1), (3e-5, 0.3), (1e-5, 0.3), (3e-5, 1.0))
 

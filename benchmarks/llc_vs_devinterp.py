@@ -12,6 +12,16 @@ estimates against the theory λ = 6.
 
 "Draws" are sampler steps summed over chains (burn-in included). Our time is reported cold (the
 first call, compilation included) and warm (a second call with the compiled sampler cached).
+
+``--whole-process`` times whole fresh processes instead, start-up and compilation included: the
+command line ``slt-sim llc --model dln --widths 4,3,4 --rank 1 --sampler sgld --at true
+--nbeta-factors none ...`` at the same settings, cold (an empty compilation cache) and warm (the
+cache its first run filled), against the process that runs devinterp's SGLD loop. Each side is
+reported as wall time and CPU time (user + system of the child process, ``os.wait4``): on a
+shared machine the wall time includes waiting for a core, the CPU time does not.
+
+    python benchmarks/llc_vs_devinterp.py --whole-process --draws 4000 --burnin 0 \
+        --localization 10 --repeats 3
 """
 
 from __future__ import annotations
@@ -20,15 +30,18 @@ import argparse
 import json
 import math
 import os
+import statistics
 import subprocess
+import sys
 import tempfile
+import time
 
 import _repo
 import jax
 import numpy as np
 
 import slt_sim as slt
-from slt_sim.measure.llc import estimate_llc
+from slt_sim.measure import estimate_llc
 
 ROOT = _repo.ROOT
 
@@ -51,6 +64,11 @@ def parse() -> argparse.Namespace:
                    help="torch intra-op threads (1 is fastest for this tiny network; more "
                         "threads oversubscribe a small CPU)")
     p.add_argument("--skip-devinterp", action="store_true", help="only time our side")
+    p.add_argument("--whole-process", action="store_true",
+                   help="time whole fresh processes (start-up and compilation included): the "
+                        "slt-sim llc command line, cold and warm compilation cache, against the "
+                        "devinterp process")
+    p.add_argument("--repeats", type=int, default=3, help="--whole-process: runs of each side")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p.parse_args()
 
@@ -63,6 +81,73 @@ def ours(args, model, data, nbeta):
     cold = estimate_llc(model, model.true_param, **kw)
     warm = estimate_llc(model, model.true_param, **kw)
     return cold, warm
+
+
+def process_times(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """(wall, CPU, stdout) of one fresh process; CPU = user + system time of the child."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:4])} ... failed (exit {proc.returncode}):\n{err[-3000:]}")
+    return wall, _child_cpu(), out
+
+
+_CPU_SEEN = [0.0]
+
+
+def _child_cpu() -> float:
+    """CPU seconds of the last reaped child (difference of RUSAGE_CHILDREN totals)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    cpu, _CPU_SEEN[0] = total - _CPU_SEEN[0], total
+    return cpu
+
+
+def cli_command(args) -> list[str]:
+    """``slt-sim llc`` at the benchmark's settings (the issue-10 command for the defaults)."""
+    return [sys.executable, "-m", "slt_sim", "llc", "--model", "dln", "--widths", "4,3,4",
+            "--rank", "1", "--n", str(args.n), "--chains", str(args.chains),
+            "--draws", str(args.draws), "--batch-size", str(args.batch_size),
+            "--step-size", f"{args.step_size:g}", "--localization", f"{args.localization:g}",
+            "--sampler", "sgld", "--at", "true", "--nbeta-factors", "none",
+            "--burnin", str(args.burnin), "--seed", str(args.seed), "--json"]
+
+
+def whole_process(args, model, data, nbeta) -> dict:
+    """Fresh processes end to end: ours cold/warm compilation cache, devinterp's."""
+    _child_cpu()
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("SLT_SIM_COMPILE_CACHE", None)
+    cold, warm, peer, estimates = [], [], [], []
+    for _ in range(args.repeats):
+        with tempfile.TemporaryDirectory() as cache:
+            env["XDG_CACHE_HOME"] = cache
+            wall, cpu, out = process_times(cli_command(args), env)
+            cold.append((wall, cpu))
+            wall, cpu, out = process_times(cli_command(args), env)
+            warm.append((wall, cpu))
+            estimates.append(json.loads(out)["llc_mean"])
+        if not args.skip_devinterp:
+            t0 = time.perf_counter()
+            result = devinterp_side(args, model, data, nbeta)
+            peer.append((time.perf_counter() - t0, _child_cpu(), result["llc_mean"]))
+    med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
+    out = {"repeats": args.repeats, "command": " ".join(["slt-sim"] + cli_command(args)[3:]),
+           "slt_sim_cold": {"wall": med(cold, 0), "cpu": med(cold, 1)},
+           "slt_sim_warm": {"wall": med(warm, 0), "cpu": med(warm, 1)},
+           "slt_sim_llc_mean": statistics.median(estimates)}
+    if peer:
+        out["devinterp"] = {"wall": med(peer, 0), "cpu": med(peer, 1),
+                            "llc_mean": med(peer, 2)}
+        for side in ("cold", "warm"):
+            for what in ("wall", "cpu"):
+                out[f"ratio_{side}_{what}"] = out["devinterp"][what] / out[f"slt_sim_{side}"][what]
+    return out
 
 
 def devinterp_side(args, model, data, nbeta) -> dict:
@@ -88,6 +173,27 @@ def main() -> None:
     lam = float(model.lam)
     data = model.sample_data(jax.random.key(1000 + args.seed), args.n)
     nbeta = args.n / math.log(args.n)
+    if args.whole_process:
+        res = whole_process(args, model, data, nbeta)
+        if args.json:
+            print(json.dumps(res, indent=2))
+            return
+        print(f"whole process, median of {res['repeats']} fresh runs each "
+              f"({os.cpu_count()} CPUs; wall includes waiting for a core on a shared machine)")
+        print(f"  {res['command']}")
+        rows = [("slt_sim cold cache", res["slt_sim_cold"]),
+                ("slt_sim warm cache", res["slt_sim_warm"])]
+        if "devinterp" in res:
+            rows.append(("devinterp 2.0.1", res["devinterp"]))
+        for name, r in rows:
+            print(f"  {name:<20} wall {r['wall']:6.2f} s   CPU {r['cpu']:6.2f} s")
+        if "devinterp" in res:
+            print("  devinterp / slt_sim: "
+                  f"cold {res['ratio_cold_wall']:.1f}× wall, {res['ratio_cold_cpu']:.1f}× CPU; "
+                  f"warm {res['ratio_warm_wall']:.1f}× wall, {res['ratio_warm_cpu']:.1f}× CPU "
+                  f"(λ̂: ours {res['slt_sim_llc_mean']:.3f}, devinterp "
+                  f"{res['devinterp']['llc_mean']:.3f}; theory {lam:g})")
+        return
     cold, warm = ours(args, model, data, nbeta)
     peer = None if args.skip_devinterp else devinterp_side(args, model, data, nbeta)
 

@@ -25,9 +25,9 @@ from numpyro.infer import MCMC, NUTS
 
 import slt_sim  # noqa: F401  (float64)
 from slt_sim import models
-from slt_sim.measure.wbic_lambda import default_betas
+from slt_sim.measure import default_betas
+from slt_sim.posterior import tempered_draws
 from slt_sim.posterior.energy import _linear_gaussian, _plain
-from slt_sim.posterior.tempered_nuts import tempered_draws
 
 N = 1e4
 CHAINS, WARMUP, SAMPLES = 4, 300, 500

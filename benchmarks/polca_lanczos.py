@@ -26,9 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from slt_sim.dynamics.polca_decomposition import hessian_basis
-from slt_sim.dynamics.sgd import train_sgd
-from slt_sim.models.addition import digit_addition
+from slt_sim.dynamics import hessian_basis, train_sgd
+from slt_sim.models import digit_addition
 
 
 def main() -> None:

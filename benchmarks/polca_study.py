@@ -26,10 +26,9 @@ import _repo  # noqa: F401  (this checkout first on sys.path)
 import jax
 import numpy as np
 
-from slt_sim.dynamics.polca_decomposition import flat_step, polca
-from slt_sim.dynamics.sgd import train_sgd
-from slt_sim.models.addition import digit_addition
-from slt_sim.viz.polca import plot_polca
+from slt_sim.dynamics import flat_step, polca, train_sgd
+from slt_sim.models import digit_addition
+from slt_sim.viz import plot_polca
 
 POSITIONS = ("thousands", "hundreds", "tens", "units")
 

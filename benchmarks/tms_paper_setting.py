@@ -29,7 +29,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from slt_sim.models import superposition as tms
-from slt_sim.posterior.parallel_tempering import last_crossing, replica_exchange
+from slt_sim.posterior import last_crossing, replica_exchange
 
 C = 6
 GRID = (100, 200, 300, 450, 600, 800, 1200, 2000)
@@ -114,7 +114,7 @@ def finite(likelihood, args, key):
 def nuts(likelihood, args, key):
     """NUTS as in the demos (4 chains, 500 warm-up, 1,000 draws, no tempering) on the same nested
     data sets as :func:`finite` (data seed ``--first-seed``, drawn at size max(--grid))."""
-    from slt_sim.posterior.mcmc import sample_posterior
+    from slt_sim.posterior import sample_posterior
 
     model = tms.toy_superposition(C, likelihood=likelihood)
     s = args.first_seed

@@ -27,7 +27,7 @@ import slt_sim as slt
 from slt_sim import theory
 from slt_sim.dynamics import detect_transitions, llc_trajectory, train_sgd
 from slt_sim.models import superposition as tms
-from slt_sim.posterior.parallel_tempering import replica_exchange
+from slt_sim.posterior import replica_exchange
 from slt_sim.viz import plot_training_curves
 
 C = 6

@@ -22,8 +22,7 @@ import _repo  # noqa: F401  (this checkout first on sys.path)
 import numpy as np
 
 import slt_sim  # noqa: F401  (float64)
-from slt_sim.posterior.exact import exact_posterior
-from slt_sim.posterior.grid import default_grid
+from slt_sim.posterior import default_grid, exact_posterior
 from slt_sim.widgets import PhaseExplorer
 from slt_sim.widgets._frame import figure_png
 
@@ -98,8 +97,7 @@ def moves(label, widget, values):
 
 
 def other_explorers(count: int) -> None:
-    from slt_sim.measure.llc import estimate_llc
-    from slt_sim.measure.volume import volume_curve
+    from slt_sim.measure import estimate_llc, volume_curve
     from slt_sim.widgets import LLCExplorer, TMSExplorer, TMSSettings, VolumeExplorer
 
     print("VolumeExplorer")

@@ -11,6 +11,11 @@ Precision: importing slt_sim turns on JAX's 64-bit mode (``jax_enable_x64``), be
 energies F_n = −log Z_n at n up to 1e9 and exact posteriors need float64. Set the environment
 variable ``SLT_SIM_X64=0`` before importing to keep JAX's float32 default (samplers and SGD then
 run in float32; the exact engine refuses to run without float64).
+
+Start-up: the names below are imported on first use (PEP 562), so ``import slt_sim`` costs little
+more than ``import jax``; NumPyro, ArviZ, optax, SciPy, matplotlib and ipywidgets load only when a
+name that needs them is first touched. The subpackages ``models``, ``theory``, ``posterior``,
+``measure``, ``dynamics``, ``viz``, ``widgets`` and ``data`` are attributes too.
 """
 
 from __future__ import annotations
@@ -22,55 +27,54 @@ import jax as _jax
 if _os.environ.get("SLT_SIM_X64", "1") != "0":
     _jax.config.update("jax_enable_x64", True)
 
-import numpyro.distributions as _npd  # noqa: E402
-import numpyro.distributions.distribution as _npd_distribution  # noqa: E402
-
-# numpyro.factor (used inside NumPyro's own NUTS too) looks up numpyro.distributions.distribution
-# as an attribute; when ArviZ is imported before NumPyro that attribute is left unbound. Bind it.
-if not hasattr(_npd, "distribution"):
-    _npd.distribution = _npd_distribution
-
-from . import models, theory  # noqa: E402
-from ._warnings import (  # noqa: E402
-    CalibrationWarning,
-    ConvergenceWarning,
-    FitWarning,
-    LLCWarning,
-    QuadratureWarning,
-    SLTSimWarning,
-    TrainingWarning,
-    VolumeWarning,
-)
-from .data import load_scaling_curve  # noqa: E402
-from .dynamics import (  # noqa: E402
-    compare,
-    critical_dataset_size,
-    detect_transitions,
-    learning_times,
-    llc_trajectory,
-    polca,
-    train_capabilities,
-    train_grokking,
-    train_sgd,
-    train_to_minimum,
-)
-from .measure.calibrate import CalibrationResult, calibrate_llc  # noqa: E402
-from .measure.free_energy import free_energy_lambda  # noqa: E402
-from .measure.llc import LLCResult, estimate_llc  # noqa: E402
-from .measure.scaling import BNSLFit, BNSLParams, bnsl, fit_bnsl, fit_power_law  # noqa: E402
-from .measure.thermo import thermodynamic_free_energy  # noqa: E402
-from .measure.volume import volume_scaling  # noqa: E402
-from .measure.wbic_lambda import multi_temperature_lambda, wbic  # noqa: E402
-from .models import Data, Model  # noqa: E402
-from .posterior.exact import exact_posterior  # noqa: E402
-from .posterior.grid import graded_grid, uniform_grid  # noqa: E402
-from .posterior.mcmc import sample_posterior  # noqa: E402
-from .posterior.parallel_tempering import RegionOccupancy, replica_exchange  # noqa: E402
-from .posterior.phase import phase_sweep  # noqa: E402
+from ._lazy import lazy_exports as _lazy_exports  # noqa: E402
 
 __version__ = "0.1.0"
 
+#: module -> the public names it defines (imported on first use)
+_EXPORTS = {
+    "._warnings": (
+        "CalibrationWarning", "ConvergenceWarning", "FitWarning", "LLCWarning",
+        "QuadratureWarning", "SLTSimWarning", "TrainingWarning", "VolumeWarning",
+    ),
+    ".data": ("load_scaling_curve",),
+    ".dynamics": (
+        "compare", "critical_dataset_size", "detect_transitions", "learning_times",
+        "llc_trajectory", "polca", "train_capabilities", "train_grokking", "train_sgd",
+        "train_to_minimum",
+    ),
+    ".measure": (
+        "BNSLFit", "BNSLParams", "CalibrationResult", "LLCResult", "bnsl",
+        "calibrate_llc", "estimate_llc", "fit_bnsl", "fit_power_law", "free_energy_lambda",
+        "multi_temperature_lambda", "thermodynamic_free_energy", "volume_scaling", "wbic",
+    ),
+    ".models": ("Data", "Model"),
+    ".posterior": (
+        "RegionOccupancy", "exact_posterior", "graded_grid", "phase_sweep",
+        "replica_exchange", "sample_posterior", "uniform_grid",
+    ),
+}
+
+#: subpackages reachable as ``slt_sim.<name>`` (listed in ``dir(slt_sim)``)
+_SUBPACKAGES = ("data", "dynamics", "measure", "models", "posterior", "theory", "viz", "widgets")
+
 __all__ = [
+    "BNSLFit",
+    "BNSLParams",
+    "CalibrationResult",
+    "CalibrationWarning",
+    "ConvergenceWarning",
+    "Data",
+    "FitWarning",
+    "LLCResult",
+    "LLCWarning",
+    "Model",
+    "QuadratureWarning",
+    "RegionOccupancy",
+    "SLTSimWarning",
+    "TrainingWarning",
+    "VolumeWarning",
+    "__version__",
     "bnsl",
     "calibrate_llc",
     "compare",
@@ -100,20 +104,6 @@ __all__ = [
     "uniform_grid",
     "volume_scaling",
     "wbic",
-    "BNSLFit",
-    "BNSLParams",
-    "CalibrationResult",
-    "CalibrationWarning",
-    "ConvergenceWarning",
-    "Data",
-    "FitWarning",
-    "LLCWarning",
-    "LLCResult",
-    "Model",
-    "QuadratureWarning",
-    "RegionOccupancy",
-    "SLTSimWarning",
-    "TrainingWarning",
-    "VolumeWarning",
-    "__version__",
 ]
+
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS, __all__, submodules=_SUBPACKAGES)

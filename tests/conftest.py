@@ -4,6 +4,9 @@ import os
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the CLI's own compilation cache stays off in tests (this file sets JAX's cache below; only
+# tests/test_cli_compile_cache.py turns the CLI's on, in subprocesses with their own folder)
+os.environ.setdefault("SLT_SIM_COMPILE_CACHE", "0")
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import slt_sim as slt
-from slt_sim.measure.calibrate import calibrate_llc, exact_localized_llc
+from slt_sim.measure import calibrate_llc, exact_localized_llc
 
 N = 10_000
 NBETA = N / math.log(N)

@@ -19,9 +19,8 @@ import pytest
 from scipy import integrate, special
 
 from slt_sim import models
-from slt_sim.measure.free_energy import free_energy_lambda
-from slt_sim.posterior.exact import QuadratureWarning, exact_posterior
-from slt_sim.posterior.grid import uniform_grid
+from slt_sim.measure import free_energy_lambda
+from slt_sim.posterior import QuadratureWarning, exact_posterior, uniform_grid
 
 QUAD = dict(limit=400, epsabs=0.0, epsrel=1e-12)
 

@@ -10,10 +10,9 @@ import pytest
 from scipy.special import erf, gammainc, gammaln
 
 from slt_sim import Data, models
-from slt_sim.models.priors import gaussian
+from slt_sim.models import gaussian
 from slt_sim.posterior import exact as exact_mod
-from slt_sim.posterior.exact import exact_posterior
-from slt_sim.posterior.grid import graded_grid, uniform_grid
+from slt_sim.posterior import exact_posterior, graded_grid, uniform_grid
 
 
 def test_free_energy_of_w_squared_matches_closed_form_to_6_digits():

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from slt_sim import models
-from slt_sim.measure.free_energy import fit_free_energy_slope, free_energy_lambda
-from slt_sim.posterior.grid import graded_grid
+from slt_sim.measure import fit_free_energy_slope, free_energy_lambda
+from slt_sim.posterior import graded_grid
 
 
 @pytest.mark.parametrize("k, h", [((1, 1), (0, 0)), ((1, 2), (0, 0)), ((2, 2), (0, 2)),

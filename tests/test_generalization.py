@@ -18,10 +18,8 @@ import numpy as np
 import pytest
 
 from slt_sim import models
-from slt_sim.measure.generalization import learning_curve, waic, waic_from_loglik
-from slt_sim.posterior.exact import exact_posterior
-from slt_sim.posterior.grid import graded_grid
-from slt_sim.posterior.mcmc import ConvergenceWarning, sample_posterior
+from slt_sim.measure import learning_curve, waic, waic_from_loglik
+from slt_sim.posterior import ConvergenceWarning, exact_posterior, graded_grid, sample_posterior
 from slt_sim.viz import plot_learning_curve
 
 

@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 
 import slt_sim as slt
-from slt_sim.dynamics.minimize import train_to_minimum
-from slt_sim.measure.calibrate import exact_localized_llc
-from slt_sim.measure.llc import estimate_llc
+from slt_sim.dynamics import train_to_minimum
+from slt_sim.measure import estimate_llc, exact_localized_llc
 
 N = 10_000
 NBETA = N / math.log(N)

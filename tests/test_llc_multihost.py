@@ -21,7 +21,7 @@ WORKER = textwrap.dedent("""
                                process_id=int(sys.argv[1]))
     import jax.numpy as jnp
     import slt_sim as slt
-    from slt_sim.measure.llc import estimate_llc
+    from slt_sim.measure import estimate_llc
     r = estimate_llc(slt.models.normal_crossing((1, 2)), jnp.zeros(2), key=jax.random.key(7),
                      n=10000, step_size=1e-4, num_chains=4, num_draws=500, num_burnin=100)
     print(json.dumps({"devices": r.devices, "llc": r.llc_mean,
@@ -58,7 +58,7 @@ def test_two_processes_shard_the_chains_and_agree_with_one(tmp_path):
     import jax.numpy as jnp
 
     import slt_sim as slt
-    from slt_sim.measure.llc import estimate_llc
+    from slt_sim.measure import estimate_llc
     one = estimate_llc(slt.models.normal_crossing((1, 2)), jnp.zeros(2), key=jax.random.key(7),
                        n=10000, step_size=1e-4, num_chains=4, num_draws=500, num_burnin=100)
     assert results[0]["llc"] == pytest.approx(one.llc_mean, rel=1e-12)

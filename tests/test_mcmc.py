@@ -18,12 +18,12 @@ import pytest
 from arviz_stats.base import array_stats
 
 from slt_sim import models
-from slt_sim.posterior.exact import exact_posterior
-from slt_sim.posterior.grid import graded_grid
-from slt_sim.posterior.mcmc import (
+from slt_sim.posterior import (
     ConvergenceWarning,
     check_convergence,
     draws,
+    exact_posterior,
+    graded_grid,
     posterior_energy,
     sample_posterior,
 )
@@ -166,11 +166,12 @@ def test_bad_arguments_are_rejected_clearly():
 
 def test_sample_posterior_works_when_arviz_is_imported_first():
     # importing ArviZ before NumPyro left numpyro.distributions.distribution unbound, which broke
-    # numpyro.factor; slt_sim binds it on import (run in a fresh interpreter)
+    # numpyro.factor; slt_sim binds it where it imports NumPyro (slt_sim/_numpyro.py); run in a
+    # fresh interpreter
     import subprocess
     import sys
     code = ("import arviz, jax, slt_sim\n"
-            "from slt_sim.posterior.mcmc import sample_posterior\n"
+            "from slt_sim.posterior import sample_posterior\n"
             "sample_posterior(slt_sim.models.normal_crossing((1, 1)), key=jax.random.key(0),"
             " n=100, num_warmup=20, num_samples=20, num_chains=1, warn=False)\n")
     import os

@@ -4,7 +4,7 @@ import jax
 import numpy as np
 
 import slt_sim as slt
-from slt_sim.posterior.parallel_tempering import replica_exchange
+from slt_sim.posterior import replica_exchange
 
 
 def test_replica_exchange_region_occupancy_matches_exact_posterior():

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from slt_sim import models, theory
-from slt_sim.posterior.exact import exact_posterior
-from slt_sim.posterior.phase import phase_sweep
+from slt_sim.posterior import exact_posterior, phase_sweep
 
 
 def test_one_dimensional_toy_jumps_between_10000_and_11000():

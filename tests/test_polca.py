@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from slt_sim.dynamics.polca_decomposition import (
+from slt_sim.dynamics import (
     acceleration_points,
     cluster_trajectories,
     decompose_loss,
@@ -16,8 +16,7 @@ from slt_sim.dynamics.polca_decomposition import (
     hessian_basis,
     polca,
 )
-from slt_sim.models import Data
-from slt_sim.models.addition import addition_carries, addition_digits, digit_addition
+from slt_sim.models import Data, addition_carries, addition_digits, digit_addition
 
 
 @pytest.fixture(scope="module")

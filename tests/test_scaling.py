@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import slt_sim as slt
-from slt_sim.measure.scaling import BNSLParams, bnsl, collapsed_breaks, fit_bnsl, fit_power_law
+from slt_sim.measure import BNSLParams, bnsl, collapsed_breaks, fit_bnsl, fit_power_law
 
 # the authors' noiseless simulation of 4-digit addition (their code release): one sharp break
 SIM = BNSLParams(0.41388453071629455, 2.2772722897737556, 0.055077348404973955,

@@ -137,7 +137,7 @@ def test_compare_sgd_fractions_beside_exact_posterior_masses(basins):
 
 def test_llc_trajectory_vectorised_matches_estimate_llc_and_theory():
     from slt_sim.dynamics import llc_trajectory
-    from slt_sim.measure.llc import estimate_llc
+    from slt_sim.measure import estimate_llc
 
     q = models.quadratic(2)
     res = train_sgd(q, "sgd", lr=0.1, num_steps=200, num_seeds=2, key=jax.random.key(0),

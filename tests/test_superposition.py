@@ -134,7 +134,7 @@ def test_kgon_llc_estimates_within_15_percent_of_theory(model):
     to λ, but only within |W_6| ≲ |b*|/l* ≈ 0.24; the localisation γ = 1 would let it wander
     about 1 away and revive, so it is held fixed (``param_mask``): λ is the live features' LLC.
     """
-    from slt_sim.measure.llc import estimate_llc
+    from slt_sim.measure import estimate_llc
 
     def pop(w, batch):
         return model.population_loss(w)
@@ -152,7 +152,7 @@ def test_kgon_llc_estimates_within_15_percent_of_theory(model):
 
 def test_posterior_prefers_5gon_at_small_n_and_6gon_at_large_n(model):
     """Replica exchange over an n ladder (population loss, β = 1): occupancy of phases 5 and 6."""
-    from slt_sim.posterior.parallel_tempering import replica_exchange
+    from slt_sim.posterior import replica_exchange
 
     ns = np.geomspace(1, 3000, 20)
     occ = replica_exchange(model, ns, key=jax.random.key(0), num_replicas=4, num_steps=6000,
@@ -237,7 +237,7 @@ def test_hull_vertex_count_counts_kplus_and_inner_columns_as_the_kgon():
 def test_gaussian_likelihood_doubles_the_measured_population_crossing(model):
     """Replica exchange on the population loss: the σ = 1 Gaussian likelihood moves the measured
     5 → 6 crossing by ×2 (exact in distribution; tolerance for the sampling noise)."""
-    from slt_sim.posterior.parallel_tempering import replica_exchange
+    from slt_sim.posterior import replica_exchange
 
     g = models.toy_superposition(C, likelihood="gaussian")
     ns = np.geomspace(1, 5000, 28)

@@ -18,8 +18,7 @@ import pytest
 
 from slt_sim import models
 from slt_sim.cli.lambda_cmd import wbic_defaults
-from slt_sim.posterior.energy import energy_function
-from slt_sim.posterior.tempered_nuts import resolve_chain_method, tempered_draws
+from slt_sim.posterior import energy_function, resolve_chain_method, tempered_draws
 
 
 def _both(model, **kw):

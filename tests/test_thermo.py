@@ -12,10 +12,8 @@ import numpy as np
 import pytest
 
 from slt_sim import models
-from slt_sim.measure.thermo import thermo_lambda, thermodynamic_free_energy
-from slt_sim.posterior.exact import exact_posterior
-from slt_sim.posterior.grid import graded_grid
-from slt_sim.posterior.mcmc import ConvergenceWarning
+from slt_sim.measure import thermo_lambda, thermodynamic_free_energy
+from slt_sim.posterior import ConvergenceWarning, exact_posterior, graded_grid
 
 CASES = [
     ("normal_crossing((1,1))", lambda: models.normal_crossing((1, 1)), (100.0, 1e4)),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from slt_sim.dynamics.transitions import detect_transitions, trace_noise
+from slt_sim.dynamics import detect_transitions, trace_noise
 
 
 def _staircase(levels, lengths, noise, seed, ramp=0):

@@ -12,8 +12,8 @@ import pytest
 import slt_sim as slt
 from slt_sim import Data, Model, models
 from slt_sim.measure import _diagnostics as diag
-from slt_sim.measure.free_energy import free_energy_lambda
-from slt_sim.models.priors import gaussian
+from slt_sim.measure import free_energy_lambda
+from slt_sim.models import gaussian
 
 
 def _line_model(**overrides):

@@ -25,16 +25,14 @@ import numpy as np
 import pytest
 
 from slt_sim import models
-from slt_sim.measure.wbic_lambda import (
+from slt_sim.measure import (
     default_betas,
     multi_temperature_lambda,
     resolve_multiplicity,
     slope_fit,
     wbic,
 )
-from slt_sim.posterior.exact import exact_posterior
-from slt_sim.posterior.grid import graded_grid
-from slt_sim.posterior.mcmc import ConvergenceWarning
+from slt_sim.posterior import ConvergenceWarning, exact_posterior, graded_grid
 from slt_sim.viz import plot_energy_slope
 
 

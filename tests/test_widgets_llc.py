@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from slt_sim import models
-from slt_sim.measure.llc import estimate_llc
+from slt_sim.measure import estimate_llc
 from slt_sim.widgets import LLCExplorer
 
 

@@ -8,10 +8,8 @@ import pytest
 from PIL import Image
 
 from slt_sim import models
-from slt_sim.posterior.exact import exact_posterior
-from slt_sim.posterior.phase import phase_sweep
-from slt_sim.widgets import PhaseExplorer
-from slt_sim.widgets.phase import with_gaussian_prior
+from slt_sim.posterior import exact_posterior, phase_sweep
+from slt_sim.widgets import PhaseExplorer, with_gaussian_prior
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +191,7 @@ def test_custom_model_with_progress_bar_during_the_sweep(monkeypatch):
 def test_sgd_overlay_matches_train_sgd(explorer):
     import jax
 
-    from slt_sim.dynamics.sgd import train_sgd
+    from slt_sim.dynamics import train_sgd
 
     explorer.landscape_picker.value = "two basins, 2-D"
     explorer.beta_slider.value = 1.0

@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from slt_sim.dynamics.sgd import train_sgd
+from slt_sim.dynamics import train_sgd
 from slt_sim.models import superposition as tms
 from slt_sim.widgets import TMSExplorer, TMSSettings
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from slt_sim import models
-from slt_sim.measure.volume import volume_curve
+from slt_sim.measure import volume_curve
 from slt_sim.widgets import VolumeExplorer
 
 

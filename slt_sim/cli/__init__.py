@@ -2,13 +2,21 @@
 
 Each subcommand lives in its own module exposing ``register(subparsers)``; the module list below
 is the only place that knows them all. Bad input exits with status 2 and a one-line message.
+
+Compilation cache: the command line keeps JAX's persistent compilation cache in
+``$XDG_CACHE_HOME/slt_sim/jax`` (``~/.cache/slt_sim/jax`` when the variable is unset), so running
+the same command twice compiles nothing the second time. Turn it off with
+``slt-sim --no-compile-cache COMMAND`` or the environment variable ``SLT_SIM_COMPILE_CACHE=0``.
+(The library itself never touches JAX's global cache settings; only the command line does.)
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from pathlib import Path
 
 #: modules of slt_sim.cli that define subcommands (each has ``register(subparsers)``)
 SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "theory_cmd", "phase", "free_energy", "llc", "sgd",
@@ -21,15 +29,38 @@ def build_parser() -> argparse.ArgumentParser:
         prog="slt-sim",
         description="See singular learning theory happen: exact posteriors, learning "
                     "coefficients, Bayesian phase changes and SGD on the same landscapes.")
+    parser.add_argument("--no-compile-cache", action="store_true",
+                        help="do not use JAX's persistent compilation cache (also: environment "
+                             "variable SLT_SIM_COMPILE_CACHE=0)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(f"slt_sim.cli.{name}").register(sub)
     return parser
 
 
+def compile_cache_dir() -> Path:
+    """The user cache folder of compiled programs: ``$XDG_CACHE_HOME/slt_sim/jax``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "slt_sim" / "jax"
+
+
+def enable_compile_cache(path: Path | None = None) -> Path:
+    """Point JAX's persistent compilation cache at ``path`` (default :func:`compile_cache_dir`)
+    and cache every compiled program, however small or quick to compile."""
+    import jax
+
+    path = compile_cache_dir() if path is None else Path(path)
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.no_compile_cache and os.environ.get("SLT_SIM_COMPILE_CACHE", "1") != "0":
+        enable_compile_cache()
     try:
         return int(args.func(args) or 0)
     except (ValueError, TypeError) as err:

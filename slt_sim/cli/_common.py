@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import _validate as v
-from .. import models
 from .._results import plain
+
+if TYPE_CHECKING:
+    from ..models import Model
 
 MODEL_NAMES = ("normal-crossing", "quadratic", "polynomial", "two-basins-1d", "two-basins-2d",
                "rrr", "dln", "tanh")
@@ -65,8 +68,10 @@ def theory_text(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def model_from_args(args: argparse.Namespace) -> models.Model:
+def model_from_args(args: argparse.Namespace) -> Model:
     """Build the catalogue model named by ``--model`` from the parsed options."""
+    from .. import models  # NumPyro (priors): only for subcommands that build a model
+
     name = args.model
     opt = lambda flag: getattr(args, flag.lstrip("-").replace("-", "_"),  # noqa: E731
                                _MODEL_OPTIONS[flag][0].get("default"))

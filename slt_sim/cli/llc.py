@@ -24,9 +24,6 @@ import jax
 
 from .. import theory
 from .._warnings import SLTSimWarning
-from ..dynamics.minimize import train_to_minimum
-from ..measure.calibrate import calibrate_llc
-from ..measure.llc import estimate_llc
 from ..posterior.sgmcmc import SAMPLERS
 from ._common import add_model_options, emit, model_from_args, parse_numbers, theory_text
 
@@ -109,8 +106,12 @@ def run(args: argparse.Namespace) -> int:
     w_star = None
     if not model.is_potential:
         data = model.sample_data(jax.random.fold_in(key, 0xDA7A), n)
-        w_star = (model.true_param if at == "true"
-                  else train_to_minimum(model, data, steps=args.train_steps))
+        if at == "true":
+            w_star = model.true_param
+        else:
+            from ..dynamics.minimize import train_to_minimum  # optax: only when training
+
+            w_star = train_to_minimum(model, data, steps=args.train_steps)
     elif at == "trained":
         raise ValueError(f"--at trained needs a data model; {model.name} is a potential "
                          "(its minimum is the true parameter): use --at true")
@@ -124,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     lam = _theory_lambda(args, model)
 
     if args.calibrate:
+        from ..measure import calibrate_llc
+
         with warnings.catch_warnings():     # printed with the table / in the JSON instead
             warnings.simplefilter("ignore", SLTSimWarning)
             cal = calibrate_llc(model, w_star, step_sizes=parse_numbers("--step-sizes",
@@ -140,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
     factors_text = args.nbeta_factors or defaults.get("nbeta_factors", "none")
     factors = None if factors_text.strip().lower() == "none" else \
         parse_numbers("--nbeta-factors", factors_text)
+    from ..measure import estimate_llc
+
     with warnings.catch_warnings():         # printed in the summary / the JSON instead
         warnings.simplefilter("ignore", SLTSimWarning)
         r = estimate_llc(model, w_star, nbeta_factors=factors,

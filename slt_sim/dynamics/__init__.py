@@ -1,42 +1,29 @@
 """SGD on the same landscapes as the posterior: trajectories, comparisons, LLC along training,
 training objectives (mean, grouped, SVD-grouped, group DRO) and per-task learning times."""
 
-from . import objectives
-from .capabilities import CapabilityResult, group_curves, train_capabilities
-from .grokking import (
-    CALIBRATED_LLC,
-    DEVINTERP_LLC,
-    CriticalSize,
-    GrokkingRun,
-    critical_dataset_size,
-    grokking_llc,
-    point_llc,
-    train_grokking,
-)
-from .minimize import train_to_minimum
-from .objectives import Objective
-from .polca_decomposition import (
-    Cluster,
-    POLCAResult,
-    acceleration_points,
-    cluster_trajectories,
-    decompose_loss,
-    flat_step,
-    hessian_basis,
-    polca,
-)
-from .sgd import REGION_DIVERGED, REGION_NONE, SGDResult, checkpoint_steps, train_sgd
-from .sgd_vs_bayes import SGDvsBayes, compare, compare_learning_rates
-from .training_llc import LLCTrajectory, llc_trajectory
-from .transitions import (
-    LearningTimes,
-    Plateau,
-    Transition,
-    TransitionReport,
-    detect_transitions,
-    learning_times,
-    trace_noise,
-)
+from .._lazy import lazy_exports
+
+#: module -> the public names it defines (imported on first use)
+_EXPORTS = {
+    ".capabilities": ("CapabilityResult", "group_curves", "train_capabilities"),
+    ".grokking": (
+        "CALIBRATED_LLC", "DEVINTERP_LLC", "CriticalSize", "GrokkingRun", "critical_dataset_size",
+        "grokking_llc", "point_llc", "train_grokking",
+    ),
+    ".minimize": ("train_to_minimum",),
+    ".objectives": ("Objective",),
+    ".polca_decomposition": (
+        "Cluster", "POLCAResult", "acceleration_points", "cluster_trajectories", "decompose_loss",
+        "filter_trajectories", "flat_step", "hessian_basis", "polca",
+    ),
+    ".sgd": ("REGION_DIVERGED", "REGION_NONE", "SGDResult", "checkpoint_steps", "train_sgd"),
+    ".sgd_vs_bayes": ("SGDvsBayes", "compare", "compare_learning_rates"),
+    ".training_llc": ("LLCTrajectory", "llc_trajectory"),
+    ".transitions": (
+        "LearningTimes", "Plateau", "Transition", "TransitionReport", "detect_transitions",
+        "learning_times", "trace_noise",
+    ),
+}
 
 __all__ = [
     "CALIBRATED_LLC",
@@ -64,6 +51,7 @@ __all__ = [
     "critical_dataset_size",
     "decompose_loss",
     "detect_transitions",
+    "filter_trajectories",
     "flat_step",
     "grokking_llc",
     "group_curves",
@@ -79,3 +67,5 @@ __all__ = [
     "train_sgd",
     "train_to_minimum",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__, submodules=("objectives",))

@@ -3,38 +3,29 @@ scaling, free-energy slopes, WBIC / multi-temperature slopes and thermodynamic i
 local learning coefficient (LLC) by SG-MCMC and its calibration; generalisation (learning curve,
 WAIC); and curve measures that need no posterior (broken-neural-scaling-law fits)."""
 
-from .calibrate import CalibrationResult, CalibrationWarning, calibrate_llc, exact_localized_llc
-from .free_energy import FreeEnergySlope, fit_free_energy_slope, free_energy_lambda
-from .generalization import (
-    LearningCurveResult,
-    WAICResult,
-    learning_curve,
-    waic,
-    waic_from_loglik,
-)
-from .llc import LLCResult, estimate_llc
-from .scaling import (
-    BNSLFit,
-    BNSLParams,
-    bnsl,
-    collapsed_breaks,
-    default_grid,
-    fit_bnsl,
-    fit_power_law,
-    rmsle,
-)
-from .thermo import ThermoLambdaResult, ThermoResult, thermo_lambda, thermodynamic_free_energy
-from .volume import VolumeCurve, VolumeScalingResult, volume_curve, volume_scaling
-from .wbic_lambda import (
-    MultiTemperatureResult,
-    WBICResult,
-    default_betas,
-    multi_temperature_lambda,
-    reference_energy,
-    resolve_multiplicity,
-    slope_fit,
-    wbic,
-)
+from .._lazy import lazy_exports
+
+#: module -> the public names it defines (imported on first use)
+_EXPORTS = {
+    ".calibrate": (
+        "CalibrationResult", "CalibrationWarning", "calibrate_llc", "exact_localized_llc",
+    ),
+    ".free_energy": ("FreeEnergySlope", "fit_free_energy_slope", "free_energy_lambda"),
+    ".generalization": (
+        "LearningCurveResult", "WAICResult", "learning_curve", "waic", "waic_from_loglik",
+    ),
+    ".llc": ("LLCResult", "estimate_llc"),
+    ".scaling": (
+        "BNSLFit", "BNSLParams", "bnsl", "collapsed_breaks", "default_grid", "fit_bnsl",
+        "fit_power_law", "rmsle",
+    ),
+    ".thermo": ("ThermoLambdaResult", "ThermoResult", "thermo_lambda", "thermodynamic_free_energy"),
+    ".volume": ("VolumeCurve", "VolumeScalingResult", "volume_curve", "volume_scaling"),
+    ".wbic_lambda": (
+        "MultiTemperatureResult", "WBICResult", "default_betas", "multi_temperature_lambda",
+        "reference_energy", "resolve_multiplicity", "slope_fit", "wbic",
+    ),
+}
 
 __all__ = [
     "BNSLFit",
@@ -76,3 +67,5 @@ __all__ = [
     "waic_from_loglik",
     "wbic",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import jax.scipy.special as jss
 import numpy as np
-import numpyro.distributions as dist
 import scipy.special as sps
 
+from .._numpyro import dist
 from ..models.priors import SymmetricPowerPrior
 
 _SQRT2 = float(np.sqrt(2.0))

@@ -1,31 +1,24 @@
 """The model catalogue. Every constructor returns a :class:`Model`."""
 
-from .addition import addition_carries, addition_digits, digit_addition
-from .base import Data, Model, Region
-from .modular import modular_addition
-from .networks import deep_linear_network, reduced_rank_regression, tanh_network
-from .potentials import (
-    KNOWN_POTENTIALS,
-    normal_crossing,
-    polynomial,
-    quadratic,
-    two_basins_1d,
-    two_basins_2d,
-)
-from .priors import SymmetricPowerPrior, gaussian, uniform_box
-from .sparse_parity import multitask_sparse_parity
-from .superposition import (
-    classify_phase,
-    hull_vertex_count,
-    kgon,
-    kgon_lambda,
-    kgon_loss,
-    kgon_norm_bias,
-    kgon_plus,
-    phase_name,
-    prior_term,
-    toy_superposition,
-)
+from .._lazy import lazy_exports
+
+#: module -> the public names it defines (imported on first use)
+_EXPORTS = {
+    ".addition": ("addition_carries", "addition_digits", "digit_addition"),
+    ".base": ("Data", "Model", "Region"),
+    ".modular": ("modular_addition",),
+    ".networks": ("deep_linear_network", "reduced_rank_regression", "tanh_network"),
+    ".potentials": (
+        "KNOWN_POTENTIALS", "normal_crossing", "polynomial", "quadratic", "two_basins_1d",
+        "two_basins_2d",
+    ),
+    ".priors": ("SymmetricPowerPrior", "gaussian", "uniform_box"),
+    ".sparse_parity": ("multitask_sparse_parity",),
+    ".superposition": (
+        "classify_phase", "hull_vertex_count", "kgon", "kgon_lambda", "kgon_loss",
+        "kgon_norm_bias", "kgon_plus", "phase_name", "prior_term", "toy_superposition",
+    ),
+}
 
 __all__ = [
     "Data",
@@ -59,3 +52,5 @@ __all__ = [
     "two_basins_2d",
     "uniform_box",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

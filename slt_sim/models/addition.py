@@ -35,9 +35,9 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-import numpyro.distributions as dist
 
 from .. import _validate as v
+from .._numpyro import dist
 from .base import Data, Model
 
 Array = jax.Array

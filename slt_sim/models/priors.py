@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpyro.distributions as dist
 from numpyro.distributions import constraints
+
+from .._numpyro import dist
 
 
 class SymmetricPowerPrior(dist.Distribution):

@@ -2,33 +2,26 @@
 exact grid quadrature (and adaptive cubature), NUTS through NumPyro, tempered NUTS, replica
 exchange, and stochastic-gradient MCMC (SGLD, SGNHT, MALA); phase sweeps over n."""
 
-from .adaptive import AdaptiveResult, binned_masses
-from .energy import EnergyFunction, energy_function
-from .exact import ExactPosterior, QuadratureWarning, exact_posterior, log_density_at
-from .grid import QuadratureGrid, default_grid, graded_grid, uniform_grid
-from .mcmc import (
-    ConvergenceWarning,
-    SampleLikelihood,
-    check_convergence,
-    convergence_summary,
-    numpyro_model,
-    posterior_energy,
-    sample_posterior,
-)
-from .parallel_tempering import RegionOccupancy, last_crossing, replica_exchange
-from .phase import PhaseSweep, phase_sweep, region_constants
-from .sgmcmc import (
-    Sampler,
-    StepInfo,
-    build_sampler,
-    localized_potential,
-    mala,
-    rmsprop_sgld,
-    run_chain,
-    sgld,
-    sgnht,
-)
-from .tempered_nuts import TemperedDraws, resolve_chain_method, tempered_draws
+from .._lazy import lazy_exports
+
+#: module -> the public names it defines (imported on first use)
+_EXPORTS = {
+    ".adaptive": ("AdaptiveResult", "binned_masses"),
+    ".energy": ("EnergyFunction", "energy_function"),
+    ".exact": ("ExactPosterior", "QuadratureWarning", "exact_posterior", "log_density_at"),
+    ".grid": ("QuadratureGrid", "default_grid", "graded_grid", "uniform_grid"),
+    ".mcmc": (
+        "ConvergenceWarning", "SampleLikelihood", "check_convergence", "convergence_summary",
+        "draws", "numpyro_model", "posterior_energy", "sample_posterior",
+    ),
+    ".parallel_tempering": ("RegionOccupancy", "last_crossing", "replica_exchange"),
+    ".phase": ("PhaseSweep", "phase_sweep", "region_constants"),
+    ".sgmcmc": (
+        "Sampler", "StepInfo", "build_sampler", "localized_potential", "mala", "rmsprop_sgld",
+        "run_chain", "sgld", "sgnht",
+    ),
+    ".tempered_nuts": ("TemperedDraws", "resolve_chain_method", "tempered_draws"),
+}
 
 __all__ = [
     "AdaptiveResult",
@@ -48,6 +41,7 @@ __all__ = [
     "check_convergence",
     "convergence_summary",
     "default_grid",
+    "draws",
     "energy_function",
     "exact_posterior",
     "graded_grid",
@@ -69,3 +63,5 @@ __all__ = [
     "tempered_draws",
     "uniform_grid",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

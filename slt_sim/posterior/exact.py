@@ -53,9 +53,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import numpyro.distributions as dist
 
 from .. import _validate as v
+from .._numpyro import dist
 from .._warnings import QuadratureWarning, emit
 from ..models.base import Data, Model
 from . import adaptive

@@ -33,11 +33,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
-import numpyro.distributions as dist
 from numpyro.distributions import constraints
 from numpyro.infer import MCMC, NUTS
 
 from .. import _validate as v
+from .._numpyro import dist
 from .._warnings import ConvergenceWarning, emit
 from ..models.base import Data, Model
 from .energy import model_data

@@ -5,11 +5,27 @@ cell) to use it. Figures are rendered as PNG into an ``ipywidgets.Image``; every
 update synchronously, so code can drive an explorer by setting ``slider.value``.
 """
 
-from .grokking import GrokkingExplorer, GrokkingSettings
-from .llc import LLCExplorer
-from .phase import PhaseExplorer, explorer_grid, with_gaussian_prior
-from .tms import TMSExplorer, TMSSettings
-from .volume import VolumeExplorer
+from .._lazy import lazy_exports
 
-__all__ = ["GrokkingExplorer", "GrokkingSettings", "LLCExplorer", "PhaseExplorer", "TMSExplorer",
-           "TMSSettings", "VolumeExplorer", "explorer_grid", "with_gaussian_prior"]
+#: module -> the public names it defines (imported on first use)
+_EXPORTS = {
+    ".grokking": ("GrokkingExplorer", "GrokkingSettings"),
+    ".llc": ("LLCExplorer",),
+    ".phase": ("PhaseExplorer", "explorer_grid", "with_gaussian_prior"),
+    ".tms": ("TMSExplorer", "TMSSettings"),
+    ".volume": ("VolumeExplorer",),
+}
+
+__all__ = [
+    "GrokkingExplorer",
+    "GrokkingSettings",
+    "LLCExplorer",
+    "PhaseExplorer",
+    "TMSExplorer",
+    "TMSSettings",
+    "VolumeExplorer",
+    "explorer_grid",
+    "with_gaussian_prior",
+]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)
