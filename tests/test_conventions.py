@@ -75,7 +75,7 @@ def test_run_settings_live_in_one_settings_dict():
         if "settings" in names:
             assert not names & loose, f"{key} has settings fields outside settings: " \
                 f"{sorted(names & loose)}"
-    from slt_sim.measure.llc import LLCResult
+    from slt_sim.measure import LLCResult
     assert "step_size" not in {f.name for f in dataclasses.fields(LLCResult)}
 
 

@@ -141,7 +141,7 @@ def test_every_model_cache_is_a_bounded_lru_cache():
 
 
 def test_a_cache_does_not_grow_past_its_size_and_is_keyed_on_the_model():
-    from slt_sim.posterior.energy import energy_function
+    from slt_sim.posterior import energy_function
 
     energy_function.cache_clear()
     size = energy_function.cache_info().maxsize
