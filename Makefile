@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 OUT    ?= demo_output
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: demo test install clean lock bench-venv llc-vs-devinterp
+.PHONY: demo test install clean lock bench-venv llc-vs-devinterp tutorials
 
 install: $(STAMP)
 
@@ -46,3 +46,9 @@ bench-venv:
 
 llc-vs-devinterp: $(STAMP) bench-venv
 	$(PY) benchmarks/llc_vs_devinterp.py --bench-python .venv-bench/bin/python
+
+# Executed copies of the tutorials (full mode, with figures) under docs/tutorials/;
+# `make tutorials NB="01 05"` rebuilds a subset. tests/test_tutorial_copies.py checks they are current.
+NB ?=
+tutorials: $(STAMP)
+	$(PY) scripts/build_tutorials.py $(NB)
