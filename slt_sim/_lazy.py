@@ -7,6 +7,8 @@ matplotlib and ipywidgets load only when a name that needs them is first touched
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from collections.abc import Callable, Iterable, Mapping
 
 
@@ -44,14 +46,10 @@ def lazy_exports(package: str, exports: Mapping[str, Iterable[str]], all_names: 
             value = importlib.import_module(f"{package}.{name}")
         else:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        import sys
-
         setattr(sys.modules[package], name, value)   # cache: next access skips __getattr__
         return value
 
     def __dir__() -> list[str]:
-        import sys
-
         return sorted(set(vars(sys.modules[package])) | set(owner) | set(subs))
 
     return __getattr__, __dir__
@@ -59,8 +57,6 @@ def lazy_exports(package: str, exports: Mapping[str, Iterable[str]], all_names: 
 
 def _is_module(fullname: str) -> bool:
     """Whether ``fullname`` names an importable module (a package attribute not yet loaded)."""
-    import importlib.util
-
     try:
         return importlib.util.find_spec(fullname) is not None
     except (ImportError, ValueError):

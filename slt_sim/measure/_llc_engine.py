@@ -223,16 +223,12 @@ class Problem(NamedTuple):
     init_loss: float
 
 
-def check_key(key) -> Array:
-    return jnp.asarray(v.prng_key(key))
-
-
 def prepare(model_or_loss, w_star=None, *, key, data=None, n=None, data_subset=None,
             nbeta=None, param_mask=None, batch_size=None, sampler="sgld") -> Problem:
     """Check the inputs shared by :func:`estimate_llc` and ``calibrate_llc``."""
     if sampler not in sgmcmc.SAMPLERS:
         raise ValueError(f"sampler must be one of {sorted(sgmcmc.SAMPLERS)}, got {sampler!r}")
-    key = check_key(key)
+    key = jnp.asarray(v.prng_key(key))
     loss_fn, w_star, data, n_eff = _resolve(model_or_loss, w_star, key, data, n, data_subset)
     nb = n_eff / math.log(n_eff) if nbeta is None else v.as_float("nbeta", nbeta, lo=0.0,
                                                                       lo_open=True)
