@@ -28,7 +28,7 @@ def smoke_kernel():
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
     env.setdefault("JAX_COMPILATION_CACHE_DIR", str(
         os.environ.get("SLT_SIM_JAX_CACHE", Path.home() / ".cache" / "slt_sim" / "jax")))
-    env.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
+    env.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     env.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
     km = KernelManager(kernel_name="python3")
     km.start_kernel(env=env, cwd=str(ROOT / "tutorials"))

@@ -113,24 +113,8 @@ def test_dln_4_3_4_rank1_within_5_percent_of_aoyagi():
     assert abs(rel) < 0.05
 
 
-def test_dln_with_n_10000_samples_at_a_trained_minimum():
-    # With data L_n ≠ K. The LLC is taken at a minimum of L_n (2,000 Adam steps from w0), by the
-    # recommended recipe for data models: exact MALA at nβ × (0.5, 1, 2) and the slope of
-    # n(E[L_n] − L_n(w*)) in 1/β, which removes the β-independent finite-n offset of
-    # Watanabe's expansion. The one-temperature values at the three rungs are printed: at nβ
-    # itself exact sampling gives ≈ 5.55 (−8 %), the slope ≈ 5.85 (docs/llc.md, 4 data sets).
-    m = slt.models.deep_linear_network((4, 3, 4), 1)
-    data = m.sample_data(jax.random.key(1), N)
-    w_hat = train_to_minimum(m, data)
-    r = estimate_llc(m, w_hat, key=jax.random.key(1), data=data, sampler="mala",
-                     step_size=1e-4, localization=1.0, num_chains=4, num_draws=10_000,
-                     num_burnin=2500, nbeta_factors=(0.5, 1, 2))
-    rel = _report("DLN 4-3-4 r=1, n=10,000 data, trained w*, temperature slope", r, 6.0)
-    print("  one temperature at nβ × (0.5, 1, 2): " + ", ".join(f"{x:.3f}"
-                                                              for x in r.llc_by_nbeta))
-    assert abs(rel) < 0.05
-    assert r.llc_by_nbeta[1] < r.llc_mean            # the offset the slope removes
-    assert r.n == N and r.nbeta == pytest.approx(NBETA) and r.ok
+# The DLN 4-3-4 at a trained minimum with n = 10,000 data (λ = 6, temperature slope, MALA) is
+# tested once, through the CLI that runs it: tests/test_cli_llc.py::test_llc_dln_out_of_the_box.
 
 
 def test_temperature_slope_is_exact_for_a_regular_model_even_away_from_the_minimum():
