@@ -1,6 +1,8 @@
 """Facts about the model catalogue: shapes, priors, losses, data, regions, bad input."""
 
 import math
+import subprocess
+import sys
 from fractions import Fraction
 
 import jax
@@ -108,3 +110,22 @@ def test_potential_models_have_no_data():
     assert m.sample_data(jax.random.key(0), 10) is None
     with pytest.raises(ValueError, match="n must be >= 1"):
         models.tanh_network(1).sample_data(jax.random.key(0), -5)
+
+
+def test_catalogue_priors_are_built_on_first_read_and_never_traced():
+    # A catalogue model defers its NumPyro prior, so making a model and sampling its data (all
+    # the LLC and SGD need) does not import NumPyro and SciPy; model.prior builds and checks it.
+    code = ("import sys, jax, slt_sim as slt\n"
+            "m = slt.models.deep_linear_network((4, 3, 4), rank=1)\n"
+            "m.sample_data(jax.random.key(0), 10)\n"
+            "print('numpyro' in sys.modules, 'scipy' in sys.modules)\n"
+            "print(type(m.prior).__name__, tuple(m.prior.event_shape), 'numpyro' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False", "Independent", "(24,)", "True"]
+    # first read inside a jit trace: the prior is still built from concrete arrays
+    nc = models.normal_crossing((1, 2), h=(0, 1))
+    val = jax.jit(nc.log_prior)(jnp.array([0.5, -0.25]))
+    assert not isinstance(nc.prior.h, jax.core.Tracer)
+    assert float(val) == pytest.approx(float(nc.log_prior(jnp.array([0.5, -0.25]))))
+    assert nc.prior is nc.prior                                    # built once

@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
-from .._numpyro import dist
+from ._deferred import deferred
 from .base import Data, Model
 
 Array = jax.Array
@@ -152,7 +152,7 @@ def digit_addition(digits: int = 3, hidden=(128,), prior_scale: float = 1.0) -> 
     width_text = ", ".join(str(h) for h in hidden)
     return Model(
         name=f"digit_addition(digits={D}, hidden=({width_text},))", dim=dim,
-        prior=dist.Normal(jnp.zeros(dim), jnp.asarray(scales)).to_event(1),
+        prior=deferred("gaussian", dim, np.asarray(scales)),
         box=tuple((-4.0 * float(c), 4.0 * float(c)) for c in scales), loss=loss,
         sample_inputs_targets=sample, true_param=None,
         noise=f"categorical tokens: ℓ = Σ_j −log softmax(f_j(x))[y_j] over the {D + 1} sum "

@@ -19,17 +19,21 @@ formula can predict where the posterior moves between them.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._numpyro import dist
+from ._deferred import DeferredPrior
+
+if TYPE_CHECKING:
+    from .._numpyro import dist
 
 Array = jax.Array
 
@@ -62,6 +66,31 @@ class Region:
     centre: tuple[float, ...] | None = None
 
 
+class _PriorAttribute:
+    """``Model.prior``: a NumPyro distribution, built on first read when the catalogue deferred it.
+
+    A data descriptor, so the dataclass's ``__init__`` stores what it is given (a distribution,
+    checked in ``__post_init__``, or a :class:`~slt_sim.models._deferred.DeferredPrior`, checked
+    when built) and every read returns a distribution.
+    """
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            raise AttributeError("prior")        # a required field: no class-level default
+        prior = obj.__dict__["_prior"]
+        if isinstance(prior, DeferredPrior):
+            # built with concrete arrays even when first read inside a jit trace (a traced
+            # prior would leak tracers into the model)
+            with jax.ensure_compile_time_eval():
+                prior = prior.build()
+                _check_prior(obj, prior)
+            obj.__dict__["_prior"] = prior
+        return prior
+
+    def __set__(self, obj, value):
+        obj.__dict__["_prior"] = value
+
+
 @dataclass(frozen=True, eq=False)
 class Model:
     """A statistical model or potential, with everything the engines and the theory need.
@@ -88,7 +117,7 @@ class Model:
 
     name: str
     dim: int
-    prior: dist.Distribution
+    prior: dist.Distribution = _PriorAttribute()
     box: tuple[tuple[float, float], ...]
     loss: Callable[[Array, Array, Array], Array] | None = None
     potential: Callable[[Array], Array] | None = None
@@ -165,6 +194,8 @@ class Model:
         if self.potential is not None:
             return None
         n = as_int("n", n, lo=1)
+        if w is None and self.true_param is not None:
+            return _true_sampler(self, n)(key)
         w0 = self.true_param if w is None else jnp.asarray(w)
         return self.sample_inputs_targets(key, n, w0)
 
@@ -188,6 +219,18 @@ class Model:
         kind = "potential" if self.is_potential else "data model"
         lam = "unknown" if self.lam is None else f"{self.lam}"
         return f"Model({self.name}, dim={self.dim}, {kind}, λ={lam}, m={self.m})"
+
+
+@functools.lru_cache(maxsize=64)
+def _true_sampler(model: Model, n: int) -> Callable[[Array], Data]:
+    """``key ↦ model.sample_inputs_targets(key, n, true_param)`` as one compiled program.
+
+    Eagerly, a sampler runs each of its operations as its own small program (each traced and
+    looked up in the compilation cache); jitted it is one. The true parameter is closed over as
+    a constant, so a sampler may treat it as concrete (e.g. NumPy on ``w``).
+    """
+    w0 = model.true_param
+    return jax.jit(lambda key: model.sample_inputs_targets(key, n, w0))
 
 
 # ------------------------------------------------------------------------- validation
@@ -221,27 +264,9 @@ def _validate_model(model: Model) -> None:
     except (TypeError, ValueError) as err:
         raise type(err)(f"Model {name!r}: {err}") from None
 
-    prior = model.prior
-    if not isinstance(prior, dist.Distribution):
-        _fail(name, f"prior must be a numpyro.distributions.Distribution with event shape "
-                    f"({d},), got {type(prior).__name__}")
-    if tuple(prior.event_shape) != (d,) or tuple(prior.batch_shape) != ():
-        hint = (" — wrap it as prior.to_event(1) (e.g. dist.Normal(jnp.zeros(d), 1.0)"
-                ".to_event(1))" if tuple(prior.batch_shape) == (d,) and
-                not prior.event_shape else "")
-        _fail(name, f"prior must have event shape ({d},) and batch shape () (one draw is one "
-                    f"parameter vector w), got event shape {tuple(prior.event_shape)} and "
-                    f"batch shape {tuple(prior.batch_shape)}{hint}")
-    lo = np.asarray([b[0] for b in model.box])
-    hi = np.asarray([b[1] for b in model.box])
-    probes = lo + np.asarray([0.25, 0.4, 0.5, 0.6, 0.75])[:, None] * (hi - lo)
-    with warnings.catch_warnings():       # NumPyro warns on out-of-support probes: we check
-        warnings.simplefilter("ignore")
-        log_p = np.asarray(prior.log_prob(probes), dtype=float)
-    if np.any(np.isnan(log_p)) or not np.any(np.isfinite(log_p)):
-        _fail(name, f"the prior's log density is not finite inside box {model.box} (got "
-                    f"{[float(x) for x in log_p]} at points on its diagonal): make the box "
-                    f"lie inside the prior's support, or the prior cover the box")
+    prior = model.__dict__["_prior"]
+    if not isinstance(prior, DeferredPrior):         # a deferred one is checked when built
+        _check_prior(model, prior)
 
     if (model.loss is None) == (model.potential is None):
         _fail(name, "give exactly one of loss (a data model: per-sample negative "
@@ -281,6 +306,33 @@ def _validate_model(model: Model) -> None:
         _fail(name, "regions must be slt_sim.models.Region objects")
     if len(set(names)) != len(names):
         _fail(name, f"region names must be distinct, got {names}")
+
+
+def _check_prior(model: Model, prior) -> None:
+    """The prior is a NumPyro distribution of one parameter vector, finite inside the box."""
+    from .._numpyro import dist
+
+    name, d = model.name, model.dim
+    if not isinstance(prior, dist.Distribution):
+        _fail(name, f"prior must be a numpyro.distributions.Distribution with event shape "
+                    f"({d},), got {type(prior).__name__}")
+    if tuple(prior.event_shape) != (d,) or tuple(prior.batch_shape) != ():
+        hint = (" — wrap it as prior.to_event(1) (e.g. dist.Normal(jnp.zeros(d), 1.0)"
+                ".to_event(1))" if tuple(prior.batch_shape) == (d,) and
+                not prior.event_shape else "")
+        _fail(name, f"prior must have event shape ({d},) and batch shape () (one draw is one "
+                    f"parameter vector w), got event shape {tuple(prior.event_shape)} and "
+                    f"batch shape {tuple(prior.batch_shape)}{hint}")
+    lo = np.asarray([b[0] for b in model.box])
+    hi = np.asarray([b[1] for b in model.box])
+    probes = lo + np.asarray([0.25, 0.4, 0.5, 0.6, 0.75])[:, None] * (hi - lo)
+    with warnings.catch_warnings():       # NumPyro warns on out-of-support probes: we check
+        warnings.simplefilter("ignore")
+        log_p = np.asarray(prior.log_prob(probes), dtype=float)
+    if np.any(np.isnan(log_p)) or not np.any(np.isfinite(log_p)):
+        _fail(name, f"the prior's log density is not finite inside box {model.box} (got "
+                    f"{[float(x) for x in log_p]} at points on its diagonal): make the box "
+                    f"lie inside the prior's support, or the prior cover the box")
 
 
 def _trace(model_name: str, what: str, fn):

@@ -37,8 +37,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from ._deferred import deferred
 from .base import Data, Model
-from .priors import gaussian
 
 Array = jax.Array
 
@@ -191,7 +191,7 @@ def modular_addition(p: int = 53, train_frac: float = 0.4, seed: int = 0, *,
     tag = ", random_labels=True" if random_labels else ""
     return Model(
         name=f"modular_addition(p={p}, train_frac={float(train_frac):g}, seed={seed}{tag})",
-        dim=dim, prior=gaussian(dim, s), box=((-4 * s, 4 * s),) * dim, loss=loss,
+        dim=dim, prior=deferred("gaussian", dim, s), box=((-4 * s, 4 * s),) * dim, loss=loss,
         sample_inputs_targets=sample, param_names=names,
         noise="categorical: ℓ = cross-entropy −log softmax(f(a, b))_y, n = training-set size",
         extra={"p": p, "embed_dim": e, "hidden": h, "activation": activation,

@@ -19,8 +19,8 @@ import numpy as np
 
 from .. import _validate as v
 from .. import theory
+from ._deferred import deferred
 from .base import Data, Model
-from .priors import gaussian
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -101,7 +101,10 @@ def deep_linear_network(widths=(4, 3, 4), rank: int = 1, prior_scale: float = 1.
     def predict(w, x):
         return product(w) @ x
 
-    p0 = product(w0)
+    p0 = mats[0]                        # the true product, in NumPy (no eager JAX programs)
+    for m_ in mats[1:]:
+        p0 = m_ @ p0
+    p0 = jnp.asarray(p0)
 
     def population_loss(w):
         return 0.5 * jnp.sum((product(w) - p0) ** 2, axis=(-2, -1))
@@ -111,7 +114,8 @@ def deep_linear_network(widths=(4, 3, 4), rank: int = 1, prior_scale: float = 1.
                   for i in range(a) for j in range(b))
     return Model(
         name=f"deep_linear_network(widths={widths}, rank={r})", dim=dim,
-        prior=gaussian(dim, s), box=((-4 * s, 4 * s),) * dim, loss=_gaussian_nll(predict),
+        prior=deferred("gaussian", dim, s), box=((-4 * s, 4 * s),) * dim,
+        loss=_gaussian_nll(predict),
         population_loss=population_loss,
         sample_inputs_targets=_gaussian_regression_sampler(predict, widths[0]),
         true_param=w0, focus=tuple(tuple(sorted({0.0, float(x)})) for x in np.asarray(w0)),
@@ -142,7 +146,8 @@ def reduced_rank_regression(M: int = 3, N: int = 3, H: int = 2, r: int = 1,
     extra = dict(base.extra, M=M, N=N, H=H, r=r)
     return Model(
         name=f"reduced_rank_regression(M={M}, N={N}, H={H}, r={r})", dim=base.dim,
-        prior=base.prior, box=base.box, loss=base.loss, population_loss=base.population_loss,
+        prior=deferred("gaussian", base.dim, base.extra["prior_scale"]), box=base.box,
+        loss=base.loss, population_loss=base.population_loss,
         sample_inputs_targets=base.sample_inputs_targets, true_param=base.true_param,
         focus=base.focus, lam=lc.lam, m=lc.m, param_names=names,
         noise="Gaussian regression, σ = 1: ℓ = ½‖y − BAx‖² + (N/2) log 2π, x ~ N(0, I_M)",
@@ -186,7 +191,7 @@ def tanh_network(H: int = 1, prior_scale: float = 1.0) -> Model:
 
     lc = theory.tanh_network(H)
     return Model(
-        name=f"tanh_network(H={H})", dim=dim, prior=gaussian(dim, s),
+        name=f"tanh_network(H={H})", dim=dim, prior=deferred("gaussian", dim, s),
         box=((-4 * s, 4 * s),) * dim, loss=_gaussian_nll(predict),
         population_loss=population_loss,
         sample_inputs_targets=_gaussian_regression_sampler(predict, 1),

@@ -14,8 +14,8 @@ import jax.numpy as jnp
 
 from .. import _validate as v
 from .. import theory
+from ._deferred import deferred
 from .base import Model, Region
-from .priors import SymmetricPowerPrior, gaussian, uniform_box
 
 
 def normal_crossing(k=(1, 1), h=None, half_width: float = 1.0) -> Model:
@@ -47,7 +47,7 @@ def normal_crossing(k=(1, 1), h=None, half_width: float = 1.0) -> Model:
                     centre=(0.0,) * d)
     return Model(
         name=f"normal_crossing(k={k}, h={h})", dim=d,
-        prior=SymmetricPowerPrior(jnp.asarray(h), a), box=box, potential=potential,
+        prior=deferred("SymmetricPowerPrior", h, a), box=box, potential=potential,
         population_loss=potential, focus=((0.0,),) * d, regions=(origin,),
         lam=lc.lam, m=lc.m, param_names=_names(d),
         noise="potential: L_n(w) = K(w) = Π w_i^{2k_i} (no data)",
@@ -65,7 +65,8 @@ def quadratic(d: int = 2, half_width: float = 1.0) -> Model:
 
     box = ((-a, a),) * d
     return Model(
-        name=f"quadratic(d={d})", dim=d, prior=uniform_box(box), box=box, potential=potential,
+        name=f"quadratic(d={d})", dim=d, prior=deferred("uniform_box", box), box=box,
+        potential=potential,
         population_loss=potential, focus=((0.0,),) * d,
         regions=(Region("origin", lambda w: jnp.asarray(True), 0.0, lc.lam, 1, (0.0,) * d),),
         lam=lc.lam, m=1, param_names=_names(d), noise="potential: K(w) = ‖w‖²",
@@ -187,7 +188,7 @@ def polynomial(potential, dim: int | None = None, half_width: float = 1.0, lam=N
     box = ((-a, a),) * dim
     regions = (Region("origin", lambda w: jnp.asarray(True), 0.0, lam, m, (0.0,) * dim),) \
         if regions is None else _regions("regions", regions)
-    return Model(name=label, dim=dim, prior=uniform_box(box), box=box, potential=fn,
+    return Model(name=label, dim=dim, prior=deferred("uniform_box", box), box=box, potential=fn,
                  population_loss=fn, focus=((0.0,),) * dim, regions=regions, lam=lam, m=m,
                  param_names=_names(dim), noise="potential: L_n(w) = K(w) (no data)",
                  extra={"expression": potential if isinstance(potential, str) else None,
@@ -263,7 +264,8 @@ def two_basins_1d(prior_scale: float = 1.0, wide_centre: float = 0.0, wide_width
     lo = min(cw - 10 * sw, cn - 10 * sn, -10 * s)
     hi = max(cw + 10 * sw, cn + 10 * sn, 10 * s)
     return Model(
-        name="two_basins_1d", dim=1, prior=gaussian(1, s), box=((lo, hi),), potential=potential,
+        name="two_basins_1d", dim=1, prior=deferred("gaussian", 1, s), box=((lo, hi),),
+        potential=potential,
         population_loss=potential, focus=((cw, cn),), regions=regions,
         lam=Fraction(1, 2), m=1, param_names=("w",),
         noise="potential: L_n(w) = L(w), a deterministic loss (no data)",
@@ -324,7 +326,8 @@ def two_basins_2d(regular_centre=(1.0, 1.0), singular_centre=(-1.0, -1.0),
     )
     box = ((-a, a),) * 2
     return Model(
-        name="two_basins_2d", dim=2, prior=uniform_box(box), box=box, potential=potential,
+        name="two_basins_2d", dim=2, prior=deferred("uniform_box", box), box=box,
+        potential=potential,
         population_loss=potential, focus=((cr[0], cs[0]), (cr[1], cs[1])), regions=regions,
         lam=Fraction(1), m=1, param_names=("w1", "w2"),
         noise="potential: L_n(w) = L(w), a deterministic loss (no data)",

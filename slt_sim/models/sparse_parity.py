@@ -37,8 +37,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from ._deferred import deferred
 from .base import Data, Model
-from .priors import gaussian
 
 Array = jax.Array
 
@@ -147,7 +147,7 @@ def multitask_sparse_parity(num_tasks: int = 5, n_bits: int = 16, k: int = 3,
 
     return Model(
         name=f"multitask_sparse_parity(T={T}, n={n}, k={k}, alpha={a:g}, H={H})", dim=dim,
-        prior=gaussian(dim, s), box=((-4.0 * s, 4.0 * s),) * dim, loss=loss,
+        prior=deferred("gaussian", dim, s), box=((-4.0 * s, 4.0 * s),) * dim, loss=loss,
         sample_inputs_targets=sample, true_param=None,
         noise="logistic cross-entropy ℓ = log(1 + exp(−(2y−1) f(x))) (log 2 at chance); "
               "x = (one-hot task t ~ Zipf, n uniform bits), y = parity of task t's k bits",

