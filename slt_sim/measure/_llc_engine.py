@@ -40,16 +40,9 @@ DEFAULT_NUM_BURNIN = 500
 # ------------------------------------------------------------------------ the problem
 @functools.lru_cache(maxsize=64)
 def _model_loss_fn(model: Model) -> Callable:
-    """(w, batch) -> L(w; batch) for a catalogue model, one stable function per model."""
-    if model.is_potential:
-        pot = model.potential
-        return lambda w, batch: pot(w)
-    per_sample = model.loss
-
-    def loss(w, batch):
-        return jnp.mean(jax.vmap(per_sample, in_axes=(None, 0, 0))(w, batch.x, batch.y))
-
-    return loss
+    """(w, batch) -> L(w; batch) for a catalogue model, one stable function per model
+    (``Model.empirical_loss``: the mean per-sample loss, or K(w) for a potential)."""
+    return model.empirical_loss
 
 
 def _subset(data, subset, n: int):

@@ -304,7 +304,7 @@ def _argsort_bits(bits: Array) -> Array:
     an SGLD run's cost. Without 64-bit types it falls back to ``jnp.argsort``.
     """
     n = bits.shape[0]
-    if not jax.config.jax_enable_x64 or n >= 2 ** 32:
+    if not jax.config.jax_enable_x64 or n >= 2 ** 31:      # the indices come back as int32
         return jnp.argsort(bits)
     packed = (bits.astype(jnp.uint64) << 32) | jnp.arange(n, dtype=jnp.uint64)
     return (jnp.sort(packed) & 0xFFFFFFFF).astype(jnp.int32)
