@@ -69,6 +69,20 @@ def test_console_script_entry_point_exits_2_on_bad_input():
     assert "--ns must be numbers" in proc.stderr
 
 
+def test_output_cut_short_by_its_reader_ends_quietly():
+    # `slt-sim theory ... | head -0`: the reading end is closed before anything is written
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "slt_sim", "theory", "normal-crossing",
+                               "--k", "1,1"], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stderr == ""
+
+
 def test_three_point_free_energy_sweep_gives_an_interval_and_says_it_is_crude(capsys):
     out = _json(capsys, ["free-energy", "--model", "normal-crossing", "--ns", "1e2,1e4,1e6",
                          "--json"])

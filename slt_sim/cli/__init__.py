@@ -1,7 +1,8 @@
 """The ``slt-sim`` command line.
 
 Each subcommand lives in its own module exposing ``register(subparsers)``; the module list below
-is the only place that knows them all. Bad input exits with status 2 and a one-line message.
+is the only place that knows them all. Bad input exits with status 2 and a one-line message;
+output cut short by its reader (``slt-sim ... | head``) ends quietly with status 141.
 
 Compilation cache: the command line keeps JAX's persistent compilation cache in
 ``$XDG_CACHE_HOME/slt_sim/jax`` (``~/.cache/slt_sim/jax`` when the variable is unset), so running
@@ -62,9 +63,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_compile_cache and os.environ.get("SLT_SIM_COMPILE_CACHE", "1") != "0":
         enable_compile_cache()
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()                      # a closed pipe shows here, not at exit
+        return code
     except (ValueError, TypeError) as err:
         parser.exit(2, f"slt-sim {args.command}: error: {err}\n")
+    except BrokenPipeError:
+        # the reader went away (`slt-sim ... | head`): stop quietly, as `cat` does. Point stdout
+        # at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13                         # how a shell reports a process ended by SIGPIPE
 
 
 if __name__ == "__main__":  # pragma: no cover
