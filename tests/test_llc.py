@@ -313,3 +313,26 @@ def test_dln_temperature_slope_over_four_data_sets():
         rels.append(_report(f"DLN data seed {seed}, temperature slope", r, 6.0))
         print(f"  one temperature: {np.round(r.llc_by_nbeta, 3)}")
     assert all(abs(x) < 0.05 for x in rels)
+
+
+def test_compiled_runners_are_kept_least_recently_used_first(monkeypatch):
+    from slt_sim.measure import _llc_engine as engine
+
+    monkeypatch.setattr(engine, "_COMPILED", engine.OrderedDict())
+    monkeypatch.setattr(engine, "_MAX_COMPILED", 3)
+    builds = []
+
+    def build(c):
+        builds.append(c)
+        return jax.jit(lambda x: x + c)
+
+    x = jnp.zeros(2)
+    for c in (1.0, 2.0, 3.0):
+        fn, seconds = engine.compiled((c,), (x,), build)
+        assert float(fn(x)[0]) == c and seconds > 0
+    assert engine.compiled((1.0,), (x,), build)[1] == 0.0        # a hit: 1 is now the newest
+    engine.compiled((4.0,), (x,), build)                          # evicts 2, the oldest
+    assert list(engine._COMPILED) == [(build, (c,), engine._signature((x,)))
+                                      for c in (3.0, 1.0, 4.0)]
+    engine.compiled((2.0,), (jnp.zeros(3),), build)               # another shape: its own entry
+    assert builds == [1.0, 2.0, 3.0, 4.0, 2.0]

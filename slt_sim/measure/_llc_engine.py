@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -175,7 +176,9 @@ def _runner(*config):
     return jax.jit(chains_fn(*config))
 
 
-_COMPILED: dict = {}
+#: compiled executables, least recently used first (at most _MAX_COMPILED kept)
+_COMPILED: OrderedDict = OrderedDict()
+_MAX_COMPILED = 64
 
 
 def _signature(args) -> tuple:
@@ -193,12 +196,13 @@ def compiled(config: tuple, args, build: Callable | None = None) -> tuple[Callab
     sig = (build, config, _signature(args))
     hit = _COMPILED.get(sig)
     if hit is not None:
+        _COMPILED.move_to_end(sig)
         return hit, 0.0
     t0 = time.perf_counter()
     fn = build(*config).lower(*args).compile()
-    if len(_COMPILED) > 64:
-        _COMPILED.clear()
     _COMPILED[sig] = fn
+    while len(_COMPILED) > _MAX_COMPILED:
+        _COMPILED.popitem(last=False)
     return fn, time.perf_counter() - t0
 
 
