@@ -22,6 +22,19 @@ jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 import slt_sim  # noqa: E402,F401  (turns on float64)
 
 
+def pytest_report_header(config):
+    """Say how full the compilation cache is: an empty one makes the run about twice as long."""
+    try:
+        entries = sum(1 for _ in os.scandir(_CACHE))
+    except OSError:
+        entries = 0
+    if entries < 100:
+        return (f"JAX compilation cache {_CACHE}: {entries} programs. This run compiles the "
+                "suite's ~3,500 programs and takes about twice as long as later runs "
+                "(docs/benchmarks.md, 'The default test run').")
+    return f"JAX compilation cache {_CACHE}: {entries} programs"
+
+
 @pytest.fixture(scope="module")
 def kernel():
     """A Jupyter kernel in smoke mode, shared by the notebooks of one test module."""
