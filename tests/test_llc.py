@@ -63,6 +63,57 @@ def test_sgld_bias_on_a_quadratic_is_the_discretisation_formula():
     rel = _report("quadratic d=3, SGLD", r, predicted)
     assert abs(rel) < 0.03
     assert predicted > 1.5 * 1.25          # the bias is real: 29% above d/2 at εh ≈ 1.1
+    # the step-size check predicts that bias from the Hessian at w*, and says so
+    assert r.diagnostics["max_curvature"] == pytest.approx(h, rel=1e-9)
+    assert r.diagnostics["step_bias"] == pytest.approx(predicted - 1.5 * NBETA / h, rel=1e-9)
+    assert any("large for the sharpest directions" in w for w in r.warnings)
+
+
+def test_sgld_step_check_on_a_curved_valley_predicts_the_bias_and_a_step_that_removes_it():
+    # a user's curved potential: the ring a² + b² = 1 is a line of minima, locally regular
+    # (λ = 1/2 on it, m = 1). Across the ring K ≈ 4δ², so h ≈ 8nβ and the library's default
+    # ε = 1e-4 is large there (εh/4 ≈ 0.22); the exact target is 0.500 by quadrature
+    ring = slt.models.polynomial("(a^2+b^2-1)^2")
+    w = jnp.array([1.0, 0.0])
+    target = exact_localized_llc(ring, w, NBETA, 1.0)
+    with pytest.warns(slt.LLCWarning, match="sharpest directions"):
+        r = estimate_llc(ring, w, key=jax.random.key(0), n=N)
+    d = r.diagnostics
+    bias = r.llc_mean - target
+    print(f"\nring at defaults: λ̂ = {r.llc_mean:.4f} ± {r.llc_std:.4f}, target {target:.4f}, "
+          f"bias {bias:.4f}, predicted {d['step_bias']:.4f}, h = {d['max_curvature']:.4g}")
+    assert abs(target - 0.5) < 0.01 and bias > 0.1
+    assert d["max_curvature"] == pytest.approx(8 * NBETA + 1.0, rel=1e-6)
+    assert abs(d["step_bias"] - bias) < 3 * r.llc_std + 0.01      # 0.139 predicted, 0.151 seen
+    # at the suggested step the predicted bias is 3% of λ̂ − bias: no warning
+    short = estimate_llc(ring, w, key=jax.random.key(0), n=N, num_draws=20, num_burnin=0,
+                         step_size=d["suggested_step_size"])
+    assert short.diagnostics["step_bias"] == pytest.approx(0.03 * (r.llc_mean - d["step_bias"]),
+                                                           rel=1e-6)
+    assert not any("sharpest" in x for x in short.warnings)
+
+
+def test_sgld_step_check_sees_only_free_parameters_and_uses_lanczos_in_high_dimension():
+    # L = ½ Σ c_i w_i² over a pytree: ∇²L = diag(c). Freezing the stiff leaf leaves the soft one.
+    def loss(p, batch):
+        return 0.5 * (jnp.sum(2.0 * p["soft"] ** 2) + jnp.sum(60.0 * p["stiff"] ** 2))
+
+    w = {"soft": jnp.zeros(2), "stiff": jnp.zeros(1)}
+    kw = dict(key=jax.random.key(0), n=N, num_chains=2, num_draws=20, num_burnin=0)
+    both = estimate_llc(loss, w, **kw)
+    soft = estimate_llc(loss, w, param_mask={"soft": 1, "stiff": 0}, **kw)
+    assert both.diagnostics["max_curvature"] == pytest.approx(60 * NBETA + 1, rel=1e-9)
+    assert soft.diagnostics["max_curvature"] == pytest.approx(2 * NBETA + 1, rel=1e-9)
+    # 600 free parameters (above the dense limit): the 8 largest curvatures by Lanczos
+    c = jnp.linspace(0.1, 10.0, 600)
+    big = estimate_llc(lambda p, b: 0.5 * jnp.sum(c * p ** 2), jnp.zeros(600), step_size=1e-5,
+                       **kw)
+    top = np.asarray(c)[-8:]
+    h = NBETA * top + 1.0
+    x = 1e-5 * h / 4
+    expected = float(np.sum(NBETA * top / (2 * h) * x / (1 - x)))
+    assert big.diagnostics["max_curvature"] == pytest.approx(10 * NBETA + 1, rel=1e-4)
+    assert big.diagnostics["step_bias"] == pytest.approx(expected, rel=1e-3)
 
 
 # ------------------------------------------------------------------ normal crossings

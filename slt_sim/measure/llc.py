@@ -46,6 +46,7 @@ from .._warnings import LLCWarning, emit
 from ..models.base import Model
 from . import _diagnostics as diag
 from . import _llc_engine as engine
+from . import _step_bias as step_bias
 from ._llc_engine import (
     DEFAULT_LOCALIZATION,
     DEFAULT_NUM_BURNIN,
@@ -74,7 +75,10 @@ class LLCResult:
         ``num_chains``, ``num_draws``, ``num_burnin``, ``batch_size`` (None: full batch),
         ``nbeta_factors`` (None: one temperature), ``sampler_options``, ``shared_batches``.
       diagnostics: numbers behind the warnings (``rhat``, ``drift``, ``negative``,
-        ``diverged_chains`` ...).
+        ``diverged_chains`` ...); for SGLD also the step-size check: ``max_curvature`` (the
+        largest curvature h = nβμ + γ of the localised potential at w*), ``step_bias`` (the
+        predicted upward bias of λ̂; ``inf`` where εh ≥ 4), ``step_bias_directions`` and,
+        when it warns, ``suggested_step_size``.
       warnings: plain-language problems, each with what to change; empty when all is well
         (also issued as :class:`~slt_sim.LLCWarning`).
       seconds: wall time of the call (including compilation); sampling_seconds: the sampling
@@ -160,17 +164,22 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
     For a regular minimum λ = d/2; at a singular point λ < d/2 and it measures how much
     parameter volume is nearly as good as w* (V(ε) ≈ c ε^λ (−log ε)^{m−1}).
 
-    **Bias, and what to expect.** Three effects separate λ̂ from the theoretical λ:
-    (i) step size: unadjusted Langevin at step ε over-disperses, biasing λ̂ *up* roughly in
-    proportion to ε (check with ``sampler="mala"`` at the same ε: an acceptance rate well below
-    0.9 means this bias matters); (ii) localisation: γ pulls chains back towards w*, biasing λ̂
-    *down* once γ is comparable to nβ times the flat directions' curvature; (iii) finite nβ
-    with multiplicity m > 1: even exact sampling gives E[nβ K] ≈ λ − (m − 1)/log(nβ) + …,
-    because the posterior mass near a normal crossing grows like (nβ)^{−λ}(log nβ)^{m−1}; at
-    n = 10⁴ (nβ ≈ 1086) the normal crossing a²b² (λ = 1/2, m = 2) gives E[nβK] = 0.39 at γ = 1
-    by quadrature — about 22% low — and no sampler setting removes this (smaller γ helps only
-    logarithmically). At w* = the true parameter w0 of a data model, L_n(w0) is not the minimum
-    of L_n; this shifts λ̂ by −β·n(L_n(w0) − min L_n), i.e. by O(1/log n).
+    **Bias, and what to expect.** Three effects separate λ̂ from the theoretical λ: (i) step
+    size: unadjusted Langevin at step ε over-disperses, biasing λ̂ *up* roughly in proportion to
+    ε. For SGLD the result predicts this bias from the Hessian at w*: along a direction of
+    curvature h of the localised potential the variance grows by 1/(1 − εh/4), and
+    ``diagnostics["step_bias"]`` sums that over the sharpest directions; above 10% of λ̂ a
+    warning names a step size that brings it to 3% (:mod:`slt_sim.measure._step_bias`; exact for
+    a quadratic loss). Other samplers: check with ``sampler="mala"`` at the same ε (an
+    acceptance rate well below 0.9 means this bias matters); (ii) localisation: γ pulls chains
+    back towards w*, biasing λ̂ *down* once γ is comparable to nβ times the flat directions'
+    curvature; (iii) finite nβ with multiplicity m > 1: even exact sampling gives E[nβ K] ≈ λ −
+    (m − 1)/log(nβ) + …, because the posterior mass near a normal crossing grows like
+    (nβ)^{−λ}(log nβ)^{m−1}; at n = 10⁴ (nβ ≈ 1086) the normal crossing a²b² (λ = 1/2, m = 2)
+    gives E[nβK] = 0.39 at γ = 1 by quadrature — about 22% low — and no sampler setting removes
+    this (smaller γ helps only logarithmically). At w* = the true parameter w0 of a data model,
+    L_n(w0) is not the minimum of L_n; this shifts λ̂ by −β·n(L_n(w0) − min L_n), i.e. by
+    O(1/log n).
 
     Args:
       model_or_loss: a catalogue :class:`~slt_sim.models.Model` (its per-sample loss, or its
@@ -266,11 +275,17 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
                            acceptance=acc if sampler == "mala" else None, step_size=eps / f_base,
                            localization=gamma, sampler=sampler)
     llc_mean, llc_std, per_chain = report.llc_mean, report.llc_std, report.llc_per_chain
-    by_nbeta, warnings = None, report.warnings
+    by_nbeta, warnings, numbers = None, report.warnings, dict(report.numbers)
     if factors is not None:
         llc_mean, llc_std, per_chain, by_nbeta, extra = _temperature_slope(
             [r[0][:, num_burnin:] for r in runs], factors, init_loss, nb, n_eff,
             prob.free_parameters)
+        warnings = warnings + extra
+    if sampler == "sgld":       # unadjusted: its discretisation bias, from the curvature at w*
+        mu = step_bias.loss_curvatures(loss_fn, w_star, data, mask)
+        extra_numbers, extra = step_bias.step_bias_check(mu, eps / f_base, nb * f_base, gamma,
+                                                         llc_mean)
+        numbers.update(extra_numbers)
         warnings = warnings + extra
     warnings = emit(warnings, LLCWarning, stacklevel=2)
     settings = {"sampler": sampler, "step_size": eps, "localization": gamma,
@@ -281,7 +296,7 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
         llc_mean=llc_mean, llc_std=llc_std, llc_per_chain=per_chain,
         loss_trace=trace, burnin_trace=burn, init_loss=init_loss, nbeta=nb, n=n_eff,
         acceptance_rate=float(np.mean(acc)) if sampler == "mala" else None,
-        settings=settings, diagnostics=report.numbers, warnings=warnings,
+        settings=settings, diagnostics=numbers, warnings=warnings,
         seconds=time.perf_counter() - t_start, sampling_seconds=sampling_s,
         compile_seconds=compile_s,
         draws_per_second=len(runs) * num_chains * (num_burnin + num_draws)
