@@ -27,13 +27,15 @@ from Hessian-vector products, and the Hessian itself is never formed.
 
 from __future__ import annotations
 
-import functools
 import math
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
+
+from . import _llc_engine as engine
 
 #: free parameters up to which the Hessian is formed densely
 DENSE_LIMIT = 400
@@ -45,24 +47,33 @@ BIAS_LIMIT = 0.1
 BIAS_TARGET = 0.03
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _flat_hessian(loss_fn, w_star, data):
-    flat, unravel = ravel_pytree(w_star)
-    return jax.hessian(lambda x: loss_fn(unravel(x), data))(flat)
+def _hessian_program(loss_fn):
+    """(w*, data) -> ∇²L_n(w*) over the flattened parameters, jitted (one per loss function)."""
+    def hessian(w_star, data):
+        flat, unravel = ravel_pytree(w_star)
+        return jax.hessian(lambda x: loss_fn(unravel(x), data))(flat)
+    return jax.jit(hessian)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _flat_hvp(loss_fn, w_star, data, v):
-    flat, unravel = ravel_pytree(w_star)
-    grad = jax.grad(lambda x: loss_fn(unravel(x), data))
-    return jax.jvp(grad, (flat,), (v.astype(flat.dtype),))[1]
+def _hvp_program(loss_fn):
+    """(w*, data, v) -> ∇²L_n(w*) v over the flattened parameters, jitted."""
+    def hvp(w_star, data, v):
+        flat, unravel = ravel_pytree(w_star)
+        grad = jax.grad(lambda x: loss_fn(unravel(x), data))
+        return jax.jvp(grad, (flat,), (v.astype(flat.dtype),))[1]
+    return jax.jit(hvp)
 
 
-def loss_curvatures(loss_fn, w_star, data, mask=None, k: int = NUM_DIRECTIONS) -> np.ndarray:
-    """The k largest eigenvalues μ of ∇²L_n(w*) over the free parameters, in descending order.
+def prepare_curvatures(loss_fn, w_star, data, mask=None, k: int = NUM_DIRECTIONS
+                       ) -> Callable[[], np.ndarray]:
+    """Compile the curvature program now; the returned function runs it.
 
-    ``mask`` (a pytree like ``w_star`` of 0/1, or None) marks the free parameters; frozen ones
-    are left out, since the sampler never moves them.
+    It returns the k largest eigenvalues μ of ∇²L_n(w*) over the free parameters, in
+    descending order. ``mask`` (a pytree like ``w_star`` of 0/1, or None) marks the free
+    parameters; frozen ones are left out, since the sampler never moves them.
+    The split lets :func:`~slt_sim.measure.llc.estimate_llc` trace and compile while the
+    chains run (JAX dispatches them asynchronously), so the check costs little wall time.
+    Compiled programs are kept with the LLC engine's, per loss function and shapes.
     """
     flat = np.asarray(ravel_pytree(w_star)[0])
     free = np.ones(flat.size, bool) if mask is None else \
@@ -70,26 +81,39 @@ def loss_curvatures(loss_fn, w_star, data, mask=None, k: int = NUM_DIRECTIONS) -
     d_free = int(free.sum())
     k = max(1, min(k, d_free))
     if d_free <= DENSE_LIMIT:
-        hess = np.asarray(_flat_hessian(loss_fn, w_star, data))
-        sub = hess[np.ix_(free, free)]
-        mu = np.linalg.eigvalsh(0.5 * (sub + sub.T))
-        return mu[::-1][:k].copy()
-    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+        hessian, _ = engine.compiled((loss_fn,), (w_star, data), _hessian_program)
+
+        def dense() -> np.ndarray:
+            sub = np.asarray(hessian(w_star, data))[np.ix_(free, free)]
+            return np.linalg.eigvalsh(0.5 * (sub + sub.T))[::-1][:k].copy()
+        return dense
 
     idx = np.flatnonzero(free)
+    probe = jnp.zeros(flat.size, flat.dtype)
+    hvp, _ = engine.compiled((loss_fn,), (w_star, data, probe), _hvp_program)
 
-    def matvec(v):
-        full = np.zeros(flat.size)
-        full[idx] = np.ravel(v)
-        return np.asarray(_flat_hvp(loss_fn, w_star, data, jnp.asarray(full)))[idx]
+    def lanczos() -> np.ndarray:
+        from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
-    op = LinearOperator((d_free, d_free), matvec=matvec, dtype=float)
-    try:
-        mu = eigsh(op, k=min(k, d_free - 1), which="LA", tol=1e-3, maxiter=50 * d_free,
-                   return_eigenvectors=False)
-    except ArpackNoConvergence as err:          # rough eigenvalues are enough for a warning
-        mu = err.eigenvalues
-    return np.sort(np.asarray(mu, float))[::-1]
+        def matvec(v):
+            full = np.zeros(flat.size)
+            full[idx] = np.ravel(v)
+            return np.asarray(hvp(w_star, data, jnp.asarray(full, flat.dtype)))[idx]
+
+        op = LinearOperator((d_free, d_free), matvec=matvec, dtype=float)
+        try:
+            mu = eigsh(op, k=min(k, d_free - 1), which="LA", tol=1e-3, maxiter=50 * d_free,
+                       return_eigenvectors=False)
+        except ArpackNoConvergence as err:      # rough eigenvalues are enough for a warning
+            mu = err.eigenvalues
+        return np.sort(np.asarray(mu, float))[::-1]
+    return lanczos
+
+
+def loss_curvatures(loss_fn, w_star, data, mask=None, k: int = NUM_DIRECTIONS) -> np.ndarray:
+    """The k largest eigenvalues μ of ∇²L_n(w*) over the free parameters, in descending order
+    (:func:`prepare_curvatures`, run at once)."""
+    return prepare_curvatures(loss_fn, w_star, data, mask, k)()
 
 
 def sgld_bias(mu: np.ndarray, step_size: float, nbeta: float, localization: float) -> float:

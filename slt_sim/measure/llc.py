@@ -261,7 +261,9 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
         fn, c_s = engine.compiled(config, args)
         compile_s += c_s
         t0 = time.perf_counter()
-        losses, acc = fn(*args)
+        losses, acc = fn(*args)         # dispatched: the chains run while Python goes on
+        if j == 0 and sampler == "sgld":
+            curvatures = step_bias.prepare_curvatures(loss_fn, w_star, data, mask)
         losses = to_host(jax.block_until_ready(losses))
         runs.append((losses, to_host(acc)))
         sampling_s += time.perf_counter() - t0
@@ -282,7 +284,7 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
             prob.free_parameters)
         warnings = warnings + extra
     if sampler == "sgld":       # unadjusted: its discretisation bias, from the curvature at w*
-        mu = step_bias.loss_curvatures(loss_fn, w_star, data, mask)
+        mu = curvatures()
         extra_numbers, extra = step_bias.step_bias_check(mu, eps / f_base, nb * f_base, gamma,
                                                          llc_mean)
         numbers.update(extra_numbers)
