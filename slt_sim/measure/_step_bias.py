@@ -156,10 +156,11 @@ def step_bias_check(mu: np.ndarray, step_size: float, nbeta: float, localization
     suggested = math.exp(lo)
     numbers["suggested_step_size"] = suggested
     x = step_size * h_max / 4
+    which = "the sharpest direction" if mu.size == 1 else f"the {mu.size} sharpest directions"
     return numbers, (
         f"the SGLD step ε = {step_size:g} is large for the sharpest directions at w*: the "
         f"largest curvature of the localised potential is h = {h_max:.3g} (εh/4 = {x:.2f}), "
-        f"where unadjusted Langevin inflates the variance {1 / (1 - x):.2f}-fold. From the "
-        f"{mu.size} sharpest directions λ̂ = {llc_mean:.3g} is biased up by about {bias:.2g} "
+        f"where unadjusted Langevin inflates the variance {1 / (1 - x):.2f}-fold. From {which} "
+        f"λ̂ = {llc_mean:.3g} is biased up by about {bias:.2g} "
         f"(λ̂ − bias ≈ {llc_mean - bias:.3g}). Use step_size ≈ {suggested:.2g} with "
         f"{step_size / suggested:.2g}× more burn-in and draws, or sampler='mala'.",)
