@@ -123,3 +123,20 @@ def test_a_gamma_that_confines_the_chains_is_never_recommended():
     assert abs(cal.target_shift[0]) < 0.1 < abs(cal.target_shift[1])
     assert not cal.ok[0, 1] and any("confines" in w for w in cal.warnings[1])
     assert cal.passed and cal.recommended["localization"] == 1.0
+
+
+def test_sgld_step_bias_rejects_a_step_that_mala_still_accepts():
+    # the ring (a² + b² − 1)²: across it h ≈ 8nβ, so at ε = 1e-4 SGLD's variance there is 28%
+    # too large (λ̂ ≈ 0.65 against an exact target of 0.50) while MALA still accepts > 90%.
+    # The predicted step bias (from the Hessian at w*) rejects it; ε = 3e-5 is recommended.
+    ring = slt.models.polynomial("(a^2+b^2-1)^2")
+    cal = calibrate_llc(ring, jnp.array([1.0, 0.0]), key=jax.random.key(0), n=10_000,
+                        step_sizes=(3e-5, 1e-4), localizations=(1.0,))
+    print("\n" + cal.table())
+    assert cal.acceptance[1, 0] > 0.9                      # the acceptance check passes …
+    assert not cal.ok[1, 0] and any("sharpest" in w for w in cal.warnings[1])   # … this not
+    assert cal.recommended == {"step_size": 3e-5, "localization": 1.0}
+    # the prediction tracks the measured bias against the exact localised target
+    assert np.all(np.abs(cal.step_bias[:, 0] - cal.bias[:, 0]) < 3 * cal.llc_std[:, 0] + 0.02)
+    assert cal.step_bias[1, 0] > 0.1 and cal.bias[1, 0] > 0.1
+    assert cal.as_dict()["step_bias"][1][0] == pytest.approx(cal.step_bias[1, 0])

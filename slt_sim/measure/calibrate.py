@@ -14,9 +14,11 @@ rate near 1 means ε is small enough for Langevin dynamics to be accurate — an
 setting:
 
 1. keep settings with no divergence, split R-hat ≤ 1.1, no significant drift, chains that left
-   w*, λ̂ > 0 and MALA acceptance ≥ 0.9 — and, where the exact localised target is known, a γ
-   whose own target is within 10 % of the unlocalised one (a γ that confines the chains
-   measures the localisation, not the landscape);
+   w*, λ̂ > 0 and MALA acceptance ≥ 0.9; for SGLD a step-size bias predicted from the Hessian
+   at w* (:mod:`slt_sim.measure._step_bias`) of at most 10 % of λ̂ — MALA can accept 94 % of
+   proposals at a step where SGLD's variance is 28 % too large; and, where the exact localised
+   target is known, a γ whose own target is within 10 % of the unlocalised one (a γ that
+   confines the chains measures the localisation, not the landscape);
 2. among them take the smallest γ (least downward bias), and for it the largest ε (fastest
    mixing, and any remaining ε-bias is the small one MALA vouches for).
 
@@ -51,6 +53,7 @@ from .._warnings import CalibrationWarning, emit
 from ..models.base import Model
 from . import _diagnostics as diag
 from . import _llc_engine as engine
+from . import _step_bias as step_bias
 
 MIN_ACCEPTANCE = 0.9
 #: a γ whose exact target differs from the unlocalised one by more than this fraction confines
@@ -86,6 +89,8 @@ class CalibrationResult:
       reference_unlocalized: for "exact-localized", the exact target under the model's own
         prior (no localisation), else None.
       target_shift: per γ, exact localised target / unlocalised − 1 (None without them).
+      step_bias: for SGLD, the step-size bias of λ̂ predicted from the curvature at w*
+        (``inf`` where εh ≥ 4); None for other samplers.
       notes: plain-language remarks on the sweep (why the recommendation, what failed).
       nbeta, n: nβ and the data count n used.
       settings: the run settings — ``sampler``, ``num_chains``, ``num_draws``, ``num_burnin``,
@@ -116,6 +121,7 @@ class CalibrationResult:
     seconds: float = 0.0
     reference_unlocalized: float | None = None
     target_shift: np.ndarray | None = None
+    step_bias: np.ndarray | None = None
 
     @property
     def passed(self) -> bool:
@@ -127,6 +133,7 @@ class CalibrationResult:
         head = f"{'ε':>9} {'γ':>8} {'λ̂':>9} {'s.e.':>7} {'R-hat':>6} {'drift':>7}"
         head += f" {'MALA acc':>8} {'MALA λ̂':>8}" if self.acceptance is not None else ""
         head += f" {'bias':>8}" if self.bias is not None else ""
+        head += f" {'ε-bias':>8}" if self.step_bias is not None else ""
         lines = [] if self.passed else [
             "CALIBRATION FAILED: no (ε, γ) setting passed every check — there is no "
             "recommendation (see the notes below)."]
@@ -140,6 +147,8 @@ class CalibrationResult:
                     row += f" {self.acceptance[i, j]:8.3f} {self.mala_llc[i, j]:8.4g}"
                 if self.bias is not None:
                     row += f" {self.bias[i, j]:8.3f}"
+                if self.step_bias is not None:
+                    row += f" {self.step_bias[i, j]:8.3f}"
                 flags = ("  ← recommended" if self.passed
                          and (i, j) == tuple(self.recommended_index) else "") \
                     + ("" if self.ok[i, j] else "  ✗") + (" diverged" if self.diverged[i, j]
@@ -224,9 +233,10 @@ def _recommend(ok, step_sizes, localizations) -> tuple[tuple[int, int] | None, l
         return (i, j), [f"recommended: ε = {step_sizes[i]:g}, γ = {localizations[j]:g} — the "
                         "smallest γ whose chains pass every check, with its largest passing ε."]
     return None, ["CALIBRATION FAILED: no setting passed every check (divergence, R-hat, drift, "
-                  "chains leaving w*, sign, MALA acceptance, confinement by γ), so there is no "
-                  "recommendation. Run more draws and burn-in, widen the grid (larger ε where "
-                  "MALA still accepts, smaller γ), or check that w* is a minimum."]
+                  "chains leaving w*, sign, MALA acceptance, SGLD step bias, confinement by γ), "
+                  "so there is no recommendation. Run more draws and burn-in, widen the grid "
+                  "(larger ε where MALA still accepts and the step bias is small, smaller γ), "
+                  "or check that w* is a minimum."]
 
 
 def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: jax.Array,
@@ -285,8 +295,11 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
             jnp.asarray(prob.nbeta, dtype))
     config = (prob.loss_fn, sampler, options, num_burnin, num_draws, prob.batch_size)
     fn, _ = engine.compiled(config, base + rest, build=_sweep_builder)
-    losses, acc = fn(*base, *rest)
+    losses, acc = fn(*base, *rest)          # dispatched: the sweep runs while Python goes on
+    curvatures = step_bias.prepare_curvatures(prob.loss_fn, prob.w_star, prob.data,
+                                              prob.mask) if sampler == "sgld" else None
     losses, acc = to_host(losses), to_host(acc)
+    mu = None if curvatures is None else curvatures()
 
     acceptance = mala_losses = None
     if sampler == "mala":
@@ -306,6 +319,7 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
     shape = (eps.size, gam.size)
     mean, std, rhat, drift = (np.empty(shape) for _ in range(4))
     diverged, ok = np.zeros(shape, bool), np.zeros(shape, bool)
+    eps_bias = None if mu is None else np.empty(shape)
     warns = []
     for s in range(grid_e.size):
         i, j = divmod(s, gam.size)
@@ -316,8 +330,15 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
         rhat[i, j], drift[i, j] = rep.numbers["rhat"], rep.numbers["drift"]
         diverged[i, j] = rep.numbers["diverged"]
         acc_ok = acceptance is None or acceptance[s] >= MIN_ACCEPTANCE
-        ok[i, j] = (not rep.warnings) and acc_ok and math.isfinite(rep.llc_mean)
         w = list(rep.warnings)
+        step_ok = True
+        if mu is not None:
+            numbers, extra = step_bias.step_bias_check(mu, float(grid_e[s]), prob.nbeta,
+                                                       float(grid_g[s]), rep.llc_mean)
+            eps_bias[i, j] = numbers["step_bias"]
+            step_ok = not extra and math.isfinite(numbers["step_bias"])
+            w += extra
+        ok[i, j] = (not rep.warnings) and acc_ok and step_ok and math.isfinite(rep.llc_mean)
         if not acc_ok:
             w.append(f"MALA acceptance {acceptance[s]:.0%} < {MIN_ACCEPTANCE:.0%}: ε too large")
         warns.append(tuple(w))
@@ -357,4 +378,4 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
                   "num_burnin": num_burnin, "batch_size": prob.batch_size,
                   "mala": acceptance is not None},
         seconds=time.perf_counter() - t_start,
-        reference_unlocalized=unloc, target_shift=shift)
+        reference_unlocalized=unloc, target_shift=shift, step_bias=eps_bias)
