@@ -387,3 +387,31 @@ def test_compiled_runners_are_kept_least_recently_used_first(monkeypatch):
                                       for c in (3.0, 1.0, 4.0)]
     engine.compiled((2.0,), (jnp.zeros(3),), build)               # another shape: its own entry
     assert builds == [1.0, 2.0, 3.0, 4.0, 2.0]
+
+
+def test_sgld_step_check_works_with_custom_vjp_and_skips_a_loss_it_cannot_differentiate():
+    @jax.custom_vjp
+    def square(x):
+        return x ** 2
+
+    square.defvjp(lambda x: (x ** 2, x), lambda x, g: (2 * x * g,))
+    kw = dict(key=jax.random.key(0), n=N, num_chains=2, num_draws=20, num_burnin=0)
+    r = estimate_llc(lambda w, b: jnp.sum(square(w)), jnp.zeros(2), **kw)
+    assert r.diagnostics["max_curvature"] == pytest.approx(2 * NBETA + 1.0, rel=1e-9)
+
+    # a backward pass that leaves JAX (a host callback) has no second derivative: the
+    # estimate still comes back, and says its step-size bias is unchecked
+    @jax.custom_vjp
+    def host_square(x):
+        return x ** 2
+
+    def bwd(x, g):
+        shape = jax.ShapeDtypeStruct(x.shape, x.dtype)
+        return (jax.pure_callback(lambda a, b: 2 * np.asarray(a) * np.asarray(b), shape, x, g,
+                                  vmap_method="sequential"),)
+
+    host_square.defvjp(lambda x: (x ** 2, x), bwd)
+    with pytest.warns(slt.LLCWarning, match="unchecked"):
+        r = estimate_llc(lambda w, b: jnp.sum(host_square(w)), jnp.zeros(2), **kw)
+    assert np.isfinite(r.llc_mean) and r.diagnostics["step_bias"] is None
+    assert "step_bias_unchecked" in r.diagnostics

@@ -47,11 +47,13 @@ BIAS_LIMIT = 0.1
 BIAS_TARGET = 0.03
 
 
+# Reverse over reverse (not JAX's forward-over-reverse ``jax.hessian``): a loss written with
+# ``jax.custom_vjp`` has no forward mode, and the samplers only ever take its gradient.
 def _hessian_program(loss_fn):
     """(w*, data) -> ∇²L_n(w*) over the flattened parameters, jitted (one per loss function)."""
     def hessian(w_star, data):
         flat, unravel = ravel_pytree(w_star)
-        return jax.hessian(lambda x: loss_fn(unravel(x), data))(flat)
+        return jax.jacrev(jax.grad(lambda x: loss_fn(unravel(x), data)))(flat)
     return jax.jit(hessian)
 
 
@@ -60,7 +62,7 @@ def _hvp_program(loss_fn):
     def hvp(w_star, data, v):
         flat, unravel = ravel_pytree(w_star)
         grad = jax.grad(lambda x: loss_fn(unravel(x), data))
-        return jax.jvp(grad, (flat,), (v.astype(flat.dtype),))[1]
+        return jax.grad(lambda x: jnp.vdot(grad(x), v.astype(flat.dtype)))(flat)
     return jax.jit(hvp)
 
 
@@ -110,6 +112,24 @@ def prepare_curvatures(loss_fn, w_star, data, mask=None, k: int = NUM_DIRECTIONS
     return lanczos
 
 
+def curvature_probe(loss_fn, w_star, data, mask=None) -> Callable[[], np.ndarray | str]:
+    """:func:`prepare_curvatures` for the samplers' own use: a loss that cannot be
+    differentiated twice (e.g. a ``custom_vjp`` whose backward pass is not differentiable)
+    gives the reason as a string instead of an error after the chains have run."""
+    try:
+        run = prepare_curvatures(loss_fn, w_star, data, mask)
+    except Exception as err:                    # any failure: the check is skipped
+        reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+        return lambda: reason
+
+    def probe() -> np.ndarray | str:
+        try:
+            return run()
+        except Exception as err:
+            return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    return probe
+
+
 def loss_curvatures(loss_fn, w_star, data, mask=None, k: int = NUM_DIRECTIONS) -> np.ndarray:
     """The k largest eigenvalues μ of ∇²L_n(w*) over the free parameters, in descending order
     (:func:`prepare_curvatures`, run at once)."""
@@ -128,13 +148,18 @@ def sgld_bias(mu: np.ndarray, step_size: float, nbeta: float, localization: floa
     return float(np.sum(curv / (2 * h) * x / (1 - x)))
 
 
-def step_bias_check(mu: np.ndarray, step_size: float, nbeta: float, localization: float,
+def step_bias_check(mu: np.ndarray | str, step_size: float, nbeta: float, localization: float,
                     llc_mean: float) -> tuple[dict, tuple[str, ...]]:
     """The numbers of the step-size check and its warning (none when the bias is small).
 
     The bias is compared with the estimate's size, taken as the larger of λ̂ minus the bias
     and the target's share of the directions summed (about ½ each).
     """
+    if isinstance(mu, str):                     # the loss could not be differentiated twice
+        return ({"step_bias": None, "step_bias_unchecked": mu},
+                (f"the SGLD step-size check could not take the Hessian of the loss at w* "
+                 f"({mu}), so SGLD's step-size bias is unchecked: compare with "
+                 "sampler='mala' at the same ε.",))
     mu = np.asarray(mu, float)
     h_max = float(nbeta * mu.max() + localization) if mu.size else float("nan")
     bias = sgld_bias(mu, step_size, nbeta, localization)

@@ -296,10 +296,14 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
     config = (prob.loss_fn, sampler, options, num_burnin, num_draws, prob.batch_size)
     fn, _ = engine.compiled(config, base + rest, build=_sweep_builder)
     losses, acc = fn(*base, *rest)          # dispatched: the sweep runs while Python goes on
-    curvatures = step_bias.prepare_curvatures(prob.loss_fn, prob.w_star, prob.data,
-                                              prob.mask) if sampler == "sgld" else None
+    curvatures = step_bias.curvature_probe(prob.loss_fn, prob.w_star, prob.data,
+                                           prob.mask) if sampler == "sgld" else None
     losses, acc = to_host(losses), to_host(acc)
     mu = None if curvatures is None else curvatures()
+    unchecked = ()
+    if isinstance(mu, str):                 # the loss could not be differentiated twice
+        unchecked = step_bias.step_bias_check(mu, 1.0, 1.0, 0.0, math.nan)[1]
+        mu = None
 
     acceptance = mala_losses = None
     if sampler == "mala":
@@ -335,8 +339,8 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
         if mu is not None:
             numbers, extra = step_bias.step_bias_check(mu, float(grid_e[s]), prob.nbeta,
                                                        float(grid_g[s]), rep.llc_mean)
-            eps_bias[i, j] = numbers["step_bias"]
-            step_ok = not extra and math.isfinite(numbers["step_bias"])
+            eps_bias[i, j] = np.nan if numbers["step_bias"] is None else numbers["step_bias"]
+            step_ok = not extra and math.isfinite(eps_bias[i, j])
             w += extra
         ok[i, j] = (not rep.warnings) and acc_ok and step_ok and math.isfinite(rep.llc_mean)
         if not acc_ok:
@@ -358,6 +362,7 @@ def calibrate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: j
             for i in range(eps.size):
                 warns[i * gam.size + j] += (note,)
     rec, notes = _recommend(ok, eps, gam)
+    notes += list(unchecked)
     if rec is None:
         emit(notes[0], CalibrationWarning, stacklevel=2)
     elif bias is not None:

@@ -263,7 +263,7 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
         t0 = time.perf_counter()
         losses, acc = fn(*args)         # dispatched: the chains run while Python goes on
         if j == 0 and sampler == "sgld":
-            curvatures = step_bias.prepare_curvatures(loss_fn, w_star, data, mask)
+            curvatures = step_bias.curvature_probe(loss_fn, w_star, data, mask)
         losses = to_host(jax.block_until_ready(losses))
         runs.append((losses, to_host(acc)))
         sampling_s += time.perf_counter() - t0
