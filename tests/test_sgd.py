@@ -150,6 +150,13 @@ def test_llc_trajectory_vectorised_matches_estimate_llc_and_theory():
     # checkpoint 1 with key fold_in(key, 1) is exactly estimate_llc's chain set for that point
     one = estimate_llc(q, res.params[0, 1], key=jax.random.key(1), n=10_000)
     np.testing.assert_allclose(traj.llc_per_chain[1], one.llc_per_chain, rtol=1e-10)
+    # … and so is its SGLD step-size check, per checkpoint (a quadratic: the same Hessian)
+    for key in ("max_curvature", "step_bias"):
+        assert traj.diagnostics[1][key] == pytest.approx(one.diagnostics[key], rel=1e-9)
+    # a step too large for the curvature is flagged at every checkpoint
+    big = llc_trajectory(q, res, key=jax.random.key(1), n=10_000, checkpoints=[0, 4],
+                         step_size=6e-4, num_draws=20, num_burnin=0)
+    assert all(any("sharpest" in w for w in ws) for ws in big.checkpoint_warnings)
 
 
 def test_seeds_sharded_over_devices_give_the_same_runs(basins):

@@ -31,6 +31,7 @@ from .._results import AsDict
 from .._warnings import LLCWarning, emit
 from ..measure import _diagnostics as diag
 from ..measure import _llc_engine as engine
+from ..measure import _step_bias as step_bias
 from ..models.base import Model
 from .sgd import SGDResult
 
@@ -141,6 +142,9 @@ def llc_trajectory(model_or_loss: Model | Callable, run: SGDResult | Any, *, key
     dtype = jnp.result_type(float)
     losses, acc = many(keys, None, params, prob.data, None, jnp.asarray(eps, dtype),
                        jnp.asarray(gamma, dtype), jnp.asarray(prob.nbeta, dtype))
+    # SGLD's step-size check (as estimate_llc's), prepared while the chains run
+    curvatures = step_bias.curvature_probe_many(prob.loss_fn, params, prob.data) \
+        if sampler == "sgld" else None
     init_loss = np.asarray(init(params, prob.data))
     draws = np.asarray(losses)[:, :, num_burnin:]
     acc = np.asarray(acc)
@@ -148,6 +152,15 @@ def llc_trajectory(model_or_loss: Model | Callable, run: SGDResult | Any, *, key
     reports = [diag.diagnose(draws[k], float(init_loss[k]), prob.nbeta, prob.free_parameters,
                              acceptance=acc[k] if sampler == "mala" else None, step_size=eps,
                              localization=gamma, sampler=sampler) for k in range(len(idx))]
+    if curvatures is not None:
+        mus = curvatures()
+        checked = []
+        for k, rep in enumerate(reports):
+            numbers, extra = step_bias.step_bias_check(
+                mus if isinstance(mus, str) else mus[k], eps, prob.nbeta, gamma, rep.llc_mean)
+            checked.append(rep._replace(numbers={**rep.numbers, **numbers},
+                                        warnings=rep.warnings + extra))
+        reports = checked
     flat = emit([f"checkpoint at step {int(s)}: {w}" for s, rep in zip(steps, reports)
                  for w in rep.warnings], LLCWarning, stacklevel=2)
     return LLCTrajectory(

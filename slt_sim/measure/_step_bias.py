@@ -112,6 +112,54 @@ def prepare_curvatures(loss_fn, w_star, data, mask=None, k: int = NUM_DIRECTIONS
     return lanczos
 
 
+def _hessians_program(loss_fn):
+    """(stacked w*, data) -> the Hessian at each w* (a batch of checkpoints), jitted."""
+    one = _hessian_program(loss_fn)
+    return jax.jit(jax.vmap(one, in_axes=(0, None)))
+
+
+def prepare_curvatures_many(loss_fn, stacked, data, k: int = NUM_DIRECTIONS
+                            ) -> Callable[[], list[np.ndarray]]:
+    """:func:`prepare_curvatures` for a batch of points (a pytree with a leading checkpoint
+    axis, as :func:`~slt_sim.dynamics.llc_trajectory` takes): one batched Hessian program for
+    up to :data:`DENSE_LIMIT` parameters, else one Lanczos run per point."""
+    count = int(jax.tree_util.tree_leaves(stacked)[0].shape[0])
+    first = jax.tree_util.tree_map(lambda x: x[0], stacked)
+    d = int(ravel_pytree(first)[0].size)
+    if d > DENSE_LIMIT:
+        runs = [prepare_curvatures(loss_fn, jax.tree_util.tree_map(lambda x, i=i: x[i], stacked),
+                                   data, None, k) for i in range(count)]
+        return lambda: [run() for run in runs]
+    hessians, _ = engine.compiled((loss_fn,), (stacked, data), _hessians_program)
+    k = max(1, min(k, d))
+
+    def dense() -> list[np.ndarray]:
+        out = np.asarray(hessians(stacked, data))
+        return [np.linalg.eigvalsh(0.5 * (h + h.T))[::-1][:k].copy() for h in out]
+    return dense
+
+
+def _reason(err: Exception) -> str:
+    text = str(err).splitlines()[0] if str(err) else ""
+    return f"{type(err).__name__}: {text}"
+
+
+def curvature_probe_many(loss_fn, stacked, data) -> Callable[[], list[np.ndarray] | str]:
+    """:func:`prepare_curvatures_many`, failing soft as :func:`curvature_probe` does."""
+    try:
+        run = prepare_curvatures_many(loss_fn, stacked, data)
+    except Exception as err:                    # any failure: the check is skipped
+        reason = _reason(err)
+        return lambda: reason
+
+    def probe():
+        try:
+            return run()
+        except Exception as err:
+            return _reason(err)
+    return probe
+
+
 def curvature_probe(loss_fn, w_star, data, mask=None) -> Callable[[], np.ndarray | str]:
     """:func:`prepare_curvatures` for the samplers' own use: a loss that cannot be
     differentiated twice (e.g. a ``custom_vjp`` whose backward pass is not differentiable)
@@ -119,14 +167,14 @@ def curvature_probe(loss_fn, w_star, data, mask=None) -> Callable[[], np.ndarray
     try:
         run = prepare_curvatures(loss_fn, w_star, data, mask)
     except Exception as err:                    # any failure: the check is skipped
-        reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+        reason = _reason(err)
         return lambda: reason
 
     def probe() -> np.ndarray | str:
         try:
             return run()
         except Exception as err:
-            return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            return _reason(err)
     return probe
 
 
