@@ -19,10 +19,12 @@ matters most: the remaining, flatter directions add less, and minibatch gradient
 more on top. It says nothing about singular (flat) directions, whose error is mixing, not
 discretisation.
 
-Curvatures come from the Hessian of the loss at w* over the free parameters. For up to
-:data:`DENSE_LIMIT` free parameters the Hessian is formed densely (one compiled
-``jax.hessian``); above that, SciPy's Lanczos solver (``eigsh``) gets the largest eigenvalues
-from Hessian-vector products, and the Hessian itself is never formed.
+Curvatures come from the Hessian of the loss at w* over the free parameters, taken reverse
+over reverse. For up to :data:`DENSE_LIMIT` free parameters the Hessian is formed densely (one
+compiled program); above that, SciPy's Lanczos solver (``eigsh``) gets the largest eigenvalues
+from Hessian-vector products, and the Hessian itself is never formed. Used by
+:func:`~slt_sim.measure.llc.estimate_llc`, :func:`~slt_sim.dynamics.llc_trajectory` (every
+checkpoint) and :func:`~slt_sim.measure.calibrate.calibrate_llc` (every ε, γ) for SGLD.
 """
 
 from __future__ import annotations
