@@ -198,6 +198,12 @@ def sgld_bias(mu: np.ndarray, step_size: float, nbeta: float, localization: floa
     return float(np.sum(curv / (2 * h) * x / (1 - x)))
 
 
+def unchecked_warning(reason: str) -> str:
+    """What to say when the Hessian could not be taken (``reason``: the error)."""
+    return (f"the SGLD step-size check could not take the Hessian of the loss at w* ({reason}), "
+            "so SGLD's step-size bias is unchecked: compare with sampler='mala' at the same ε.")
+
+
 def step_bias_check(mu: np.ndarray | str, step_size: float, nbeta: float, localization: float,
                     llc_mean: float) -> tuple[dict, tuple[str, ...]]:
     """The numbers of the step-size check and its warning (none when the bias is small).
@@ -206,10 +212,7 @@ def step_bias_check(mu: np.ndarray | str, step_size: float, nbeta: float, locali
     and the target's share of the directions summed (about ½ each).
     """
     if isinstance(mu, str):                     # the loss could not be differentiated twice
-        return ({"step_bias": None, "step_bias_unchecked": mu},
-                (f"the SGLD step-size check could not take the Hessian of the loss at w* "
-                 f"({mu}), so SGLD's step-size bias is unchecked: compare with "
-                 "sampler='mala' at the same ε.",))
+        return {"step_bias": None, "step_bias_unchecked": mu}, (unchecked_warning(mu),)
     mu = np.asarray(mu, float)
     h_max = float(nbeta * mu.max() + localization) if mu.size else float("nan")
     bias = sgld_bias(mu, step_size, nbeta, localization)
