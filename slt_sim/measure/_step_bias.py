@@ -68,6 +68,11 @@ def _hvp_program(loss_fn):
     return jax.jit(hvp)
 
 
+def _top_eigenvalues(hessian: np.ndarray, k: int) -> np.ndarray:
+    """The k largest eigenvalues of a (numerically) symmetric matrix, descending."""
+    return np.linalg.eigvalsh(0.5 * (hessian + hessian.T))[::-1][:k].copy()
+
+
 def prepare_curvatures(loss_fn, w_star, data, mask=None, k: int = NUM_DIRECTIONS
                        ) -> Callable[[], np.ndarray]:
     """Compile the curvature program now; the returned function runs it.
@@ -88,8 +93,7 @@ def prepare_curvatures(loss_fn, w_star, data, mask=None, k: int = NUM_DIRECTIONS
         hessian, _ = engine.compiled((loss_fn,), (w_star, data), _hessian_program)
 
         def dense() -> np.ndarray:
-            sub = np.asarray(hessian(w_star, data))[np.ix_(free, free)]
-            return np.linalg.eigvalsh(0.5 * (sub + sub.T))[::-1][:k].copy()
+            return _top_eigenvalues(np.asarray(hessian(w_star, data))[np.ix_(free, free)], k)
         return dense
 
     idx = np.flatnonzero(free)
@@ -136,8 +140,7 @@ def prepare_curvatures_many(loss_fn, stacked, data, k: int = NUM_DIRECTIONS
     k = max(1, min(k, d))
 
     def dense() -> list[np.ndarray]:
-        out = np.asarray(hessians(stacked, data))
-        return [np.linalg.eigvalsh(0.5 * (h + h.T))[::-1][:k].copy() for h in out]
+        return [_top_eigenvalues(h, k) for h in np.asarray(hessians(stacked, data))]
     return dense
 
 
@@ -146,10 +149,12 @@ def _reason(err: Exception) -> str:
     return f"{type(err).__name__}: {text}"
 
 
-def curvature_probe_many(loss_fn, stacked, data) -> Callable[[], list[np.ndarray] | str]:
-    """:func:`prepare_curvatures_many`, failing soft as :func:`curvature_probe` does."""
+def _fail_soft(prepare: Callable, *args) -> Callable:
+    """``prepare(*args)`` and then its run, with any failure turned into its reason (a str):
+    a loss that cannot be differentiated twice (e.g. a ``custom_vjp`` whose backward pass is
+    not differentiable) skips the check instead of failing after the chains have run."""
     try:
-        run = prepare_curvatures_many(loss_fn, stacked, data)
+        run = prepare(*args)
     except Exception as err:                    # any failure: the check is skipped
         reason = _reason(err)
         return lambda: reason
@@ -163,21 +168,13 @@ def curvature_probe_many(loss_fn, stacked, data) -> Callable[[], list[np.ndarray
 
 
 def curvature_probe(loss_fn, w_star, data, mask=None) -> Callable[[], np.ndarray | str]:
-    """:func:`prepare_curvatures` for the samplers' own use: a loss that cannot be
-    differentiated twice (e.g. a ``custom_vjp`` whose backward pass is not differentiable)
-    gives the reason as a string instead of an error after the chains have run."""
-    try:
-        run = prepare_curvatures(loss_fn, w_star, data, mask)
-    except Exception as err:                    # any failure: the check is skipped
-        reason = _reason(err)
-        return lambda: reason
+    """:func:`prepare_curvatures` for the samplers' own use, failing soft (:func:`_fail_soft`)."""
+    return _fail_soft(prepare_curvatures, loss_fn, w_star, data, mask)
 
-    def probe() -> np.ndarray | str:
-        try:
-            return run()
-        except Exception as err:
-            return _reason(err)
-    return probe
+
+def curvature_probe_many(loss_fn, stacked, data) -> Callable[[], list[np.ndarray] | str]:
+    """:func:`prepare_curvatures_many`, failing soft (:func:`_fail_soft`)."""
+    return _fail_soft(prepare_curvatures_many, loss_fn, stacked, data)
 
 
 def loss_curvatures(loss_fn, w_star, data, mask=None, k: int = NUM_DIRECTIONS) -> np.ndarray:
