@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +146,10 @@ class LLCResult:
                             f"plain λ̂ at each: {plain}")
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+
+#: one worker thread that prepares the SGLD step-size check while the chains run
+_BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slt_sim-step-check")
 
 
 # ------------------------------------------------------------------------ public API
@@ -263,10 +268,14 @@ def estimate_llc(model_or_loss: Model | Callable, w_star: Any = None, *, key: Ar
         t0 = time.perf_counter()
         losses, acc = fn(*args)         # dispatched: the chains run while Python goes on
         if j == 0 and sampler == "sgld":
-            curvatures = step_bias.curvature_probe(loss_fn, w_star, data, mask)
+            # the step-size check compiles beside the chains, in a worker thread, so it
+            # neither adds wall time nor lands on the sampling clock
+            checking = _BESIDE.submit(step_bias.curvature_probe, loss_fn, w_star, data, mask)
         losses = to_host(jax.block_until_ready(losses))
         runs.append((losses, to_host(acc)))
         sampling_s += time.perf_counter() - t0
+        if j == 0 and sampler == "sgld":
+            curvatures = checking.result()
 
     # the rung closest to nβ itself carries the traces and the diagnostics
     base = 0 if factors is None else int(np.argmin(np.abs(np.log(factors))))
